@@ -1,0 +1,82 @@
+//! # queuelab
+//!
+//! Thread-safe FIFO queues built one step at a time, the way seed 002
+//! (Effective Python, "use `Queue` to coordinate work between threads")
+//! builds them in Python, each step fixing what the one before got wrong:
+//!
+//! | step | type | what it adds | Python original |
+//! |---|---|---|---|
+//! | 1 | [`PollingQueue`] | a `Mutex<VecDeque<T>>`; `try_get` fails when empty, so consumers poll | `MyQueue` |
+//! | 2 | [`BlockingQueue`] | a `Condvar`: `get` sleeps until an item arrives | `queue.Queue()` |
+//! | 3 | [`BoundedQueue`] | a capacity: `put` sleeps while full (backpressure) | `queue.Queue(maxsize)` |
+//! | 4 | [`ClosableQueue`] | `close`, iteration that ends, `task_done`/`join` | `ClosableQueue` |
+//!
+//! All queues are FIFO, `Send + Sync` when `T: Send`, shared with `Arc` or
+//! scoped threads, and `UnwindSafe`: no user code ever runs while a queue's
+//! lock is held. No method loses an item: an item a queue cannot accept comes
+//! back inside the error. The [`Queue`] trait lets code be written once for
+//! every step.
+//!
+//! ## From Python's `queue` to queuelab
+//!
+//! | Python (`queue.Queue`) | queuelab ([`ClosableQueue`]) |
+//! |---|---|
+//! | `Queue()` | [`ClosableQueue::unbounded()`] |
+//! | `Queue(maxsize=n)`, `n > 0` | [`ClosableQueue::bounded(n)`](ClosableQueue::bounded) (`0` panics: see its docs) |
+//! | `put(item)` | [`put(item)`](ClosableQueue::put) → `Result<(), Closed<T>>` |
+//! | `put_nowait(item)` / `put(item, block=False)` | [`try_put(item)`](ClosableQueue::try_put) → `Err(Full(item))` instead of `queue.Full` |
+//! | `put(item, timeout=t)` | [`put_timeout(item, t)`](ClosableQueue::put_timeout) |
+//! | `get()` | [`get()`](ClosableQueue::get) → `None` once closed and drained |
+//! | `get_nowait()` / `get(block=False)` | [`try_get()`](ClosableQueue::try_get) → `Err(Empty)` instead of `queue.Empty` |
+//! | `get(timeout=t)` | [`get_timeout(t)`](ClosableQueue::get_timeout) |
+//! | `qsize()` | [`len()`](ClosableQueue::len) (a snapshot, racy as in Python) |
+//! | `empty()` | [`is_empty()`](ClosableQueue::is_empty) (a snapshot) |
+//! | `full()` | `q.len() == q.capacity().unwrap()` (a snapshot; rarely what you want: use `try_put`) |
+//! | `task_done()` | [`task_done()`](ClosableQueue::task_done) → `Err(TaskDoneError)` instead of `ValueError` |
+//! | `join()` | [`join()`](ClosableQueue::join) |
+//! | `shutdown()` (3.13) | [`close()`](ClosableQueue::close) |
+//! | `shutdown(immediate=True)` | [`close_now()`](ClosableQueue::close_now) (returns the items instead of discarding them) |
+//! | seed 002's `ClosableQueue.close()` + `__iter__` | [`close()`](ClosableQueue::close) + `for item in &queue` |
+//!
+//! Steps 1-3 keep the names of the step they come from: [`PollingQueue`] is
+//! `MyQueue` (`put`, `try_get` for `get` raising `IndexError`);
+//! [`BlockingQueue`] and [`BoundedQueue`] are `queue.Queue` without
+//! `task_done`/`join`.
+//!
+//! ```
+//! use std::thread;
+//! use queuelab::ClosableQueue;
+//!
+//! let jobs = ClosableQueue::bounded(16);
+//! let results = ClosableQueue::unbounded();
+//! thread::scope(|s| {
+//!     for _ in 0..3 {
+//!         s.spawn(|| {
+//!             for n in &jobs {
+//!                 results.put(n * n).unwrap();
+//!             }
+//!         });
+//!     }
+//!     for n in 0..100u64 {
+//!         jobs.put(n).unwrap();
+//!     }
+//!     jobs.close();
+//!     jobs.join();
+//! });
+//! results.close();
+//! assert_eq!(results.iter().sum::<u64>(), (0..100).map(|n| n * n).sum());
+//! ```
+#![warn(missing_debug_implementations)]
+
+pub mod error;
+pub mod queue;
+mod sync;
+
+pub use error::{
+    Closed, GetTimeoutError, PutTimeoutError, TaskDoneError, TryGetError, TryPutError,
+};
+pub use queue::Queue;
+pub use queue::blocking::BlockingQueue;
+pub use queue::bounded::BoundedQueue;
+pub use queue::closable::{ClosableQueue, Iter};
+pub use queue::polling::PollingQueue;

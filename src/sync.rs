@@ -1,0 +1,132 @@
+//! The one place that chooses the synchronisation primitives.
+//!
+//! Every queue is written against the small, parking_lot-shaped API below:
+//! `Mutex::lock()` returns the guard directly and `Condvar::wait(&mut guard)`
+//! re-locks in place. In normal builds these are parking_lot's own types. When
+//! the crate is compiled with `RUSTFLAGS="--cfg loom"`, the same names wrap
+//! loom's model-checked types, so the loom tests check the very code that
+//! importers run.
+//!
+//! Nothing outside this file names parking_lot or loom.
+
+#[cfg(not(loom))]
+mod imp {
+    pub(crate) use crossbeam_utils::Backoff;
+    pub(crate) use parking_lot::{Condvar, Mutex, MutexGuard};
+}
+
+#[cfg(loom)]
+mod imp {
+    use std::ops::{Deref, DerefMut};
+    use std::time::Duration;
+
+    /// loom's mutex, with a parking_lot-shaped `lock`.
+    #[derive(Debug)]
+    pub(crate) struct Mutex<T>(loom::sync::Mutex<T>);
+
+    /// The guard of [`Mutex`]. The `Option` is only `None` inside
+    /// [`Condvar::wait`], while loom holds the real guard; the mutex itself is
+    /// kept so that a timed wait can let go of the lock and take it again.
+    pub(crate) struct MutexGuard<'a, T> {
+        mutex: &'a loom::sync::Mutex<T>,
+        inner: Option<loom::sync::MutexGuard<'a, T>>,
+    }
+
+    impl<T> Mutex<T> {
+        pub(crate) fn new(value: T) -> Self {
+            Mutex(loom::sync::Mutex::new(value))
+        }
+
+        pub(crate) fn lock(&self) -> MutexGuard<'_, T> {
+            MutexGuard {
+                mutex: &self.0,
+                inner: Some(self.0.lock().unwrap()),
+            }
+        }
+    }
+
+    impl<T> Deref for MutexGuard<'_, T> {
+        type Target = T;
+        fn deref(&self) -> &T {
+            self.inner.as_ref().expect("guard is held")
+        }
+    }
+
+    impl<T> DerefMut for MutexGuard<'_, T> {
+        fn deref_mut(&mut self) -> &mut T {
+            self.inner.as_mut().expect("guard is held")
+        }
+    }
+
+    /// The result of a timed wait, shaped like parking_lot's.
+    pub(crate) struct WaitTimeoutResult(bool);
+
+    impl WaitTimeoutResult {
+        pub(crate) fn timed_out(&self) -> bool {
+            self.0
+        }
+    }
+
+    /// loom's condition variable, with parking_lot-shaped `wait`.
+    #[derive(Debug)]
+    pub(crate) struct Condvar(loom::sync::Condvar);
+
+    impl Condvar {
+        pub(crate) fn new() -> Self {
+            Condvar(loom::sync::Condvar::new())
+        }
+
+        pub(crate) fn wait<T>(&self, guard: &mut MutexGuard<'_, T>) {
+            let inner = guard.inner.take().expect("guard is held");
+            guard.inner = Some(self.0.wait(inner).unwrap());
+        }
+
+        /// loom has no clock, so a timed wait is modelled as "the time ran
+        /// out before anyone woke us": it releases the lock, lets every other
+        /// thread run, takes the lock again and reports a time-out. The
+        /// callers re-check their condition before they trust the time-out,
+        /// so an item that arrived meanwhile is still taken.
+        pub(crate) fn wait_for<T>(
+            &self,
+            guard: &mut MutexGuard<'_, T>,
+            _timeout: Duration,
+        ) -> WaitTimeoutResult {
+            drop(guard.inner.take());
+            loom::thread::yield_now();
+            guard.inner = Some(guard.mutex.lock().unwrap());
+            WaitTimeoutResult(true)
+        }
+
+        pub(crate) fn notify_one(&self) {
+            self.0.notify_one();
+        }
+
+        pub(crate) fn notify_all(&self) {
+            self.0.notify_all();
+        }
+    }
+
+    /// crossbeam-utils' `Backoff`, routed through loom: every step yields to
+    /// loom's scheduler, so a spinning thread lets the others make progress
+    /// instead of being reported as a livelock.
+    #[derive(Debug, Default)]
+    pub(crate) struct Backoff;
+
+    impl Backoff {
+        pub(crate) fn new() -> Self {
+            Backoff
+        }
+        pub(crate) fn spin(&self) {
+            loom::thread::yield_now();
+        }
+        pub(crate) fn snooze(&self) {
+            loom::thread::yield_now();
+        }
+        pub(crate) fn reset(&self) {}
+        pub(crate) fn is_completed(&self) -> bool {
+            false
+        }
+    }
+}
+
+pub(crate) use imp::*;
