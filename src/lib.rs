@@ -69,8 +69,12 @@
 #![warn(missing_debug_implementations)]
 
 pub mod error;
+pub mod pipeline;
 pub mod queue;
 mod sync;
+
+#[cfg(doctest)]
+mod book_doctests;
 
 pub use error::{
     Closed, GetTimeoutError, PutTimeoutError, TaskDoneError, TryGetError, TryPutError,
@@ -80,3 +84,4 @@ pub use queue::blocking::BlockingQueue;
 pub use queue::bounded::BoundedQueue;
 pub use queue::closable::{ClosableQueue, Iter};
 pub use queue::polling::PollingQueue;
+// pipeline re-exports (issue 4) go below this line.

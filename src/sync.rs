@@ -116,15 +116,8 @@ mod imp {
         pub(crate) fn new() -> Self {
             Backoff
         }
-        pub(crate) fn spin(&self) {
-            loom::thread::yield_now();
-        }
         pub(crate) fn snooze(&self) {
             loom::thread::yield_now();
-        }
-        pub(crate) fn reset(&self) {}
-        pub(crate) fn is_completed(&self) -> bool {
-            false
         }
     }
 }

@@ -1,0 +1,1 @@
+//! The book's inline Rust snippets, doctested by `cargo test` (issue 6).

@@ -1,0 +1,1 @@
+//! Workers and pipelines (issue 4): filled in next.
