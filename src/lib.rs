@@ -76,6 +76,11 @@ mod sync;
 #[cfg(doctest)]
 mod book_doctests;
 
+/// The README's Rust snippets, doctested.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
+
 pub use error::{
     Closed, GetTimeoutError, PutTimeoutError, TaskDoneError, TryGetError, TryPutError,
 };
