@@ -36,6 +36,7 @@ use crate::sync::{Condvar, Mutex};
 /// q.put("job");
 /// assert_eq!(consumer.join().unwrap(), "job");
 /// ```
+// ANCHOR: struct
 pub struct BlockingQueue<T> {
     state: Mutex<State<T>>,
     not_empty: Condvar,
@@ -44,6 +45,7 @@ pub struct BlockingQueue<T> {
 struct State<T> {
     items: VecDeque<T>,
 }
+// ANCHOR_END: struct
 
 impl<T> BlockingQueue<T> {
     /// An empty queue.
@@ -52,6 +54,7 @@ impl<T> BlockingQueue<T> {
     /// let q = queuelab::BlockingQueue::<u32>::new();
     /// assert!(q.is_empty());
     /// ```
+    // ANCHOR: new
     pub fn new() -> Self {
         BlockingQueue {
             state: Mutex::new(State {
@@ -60,6 +63,7 @@ impl<T> BlockingQueue<T> {
             not_empty: Condvar::new(),
         }
     }
+    // ANCHOR_END: new
 
     /// Adds `item` at the back and wakes one waiting consumer. Never waits
     /// and never fails: there is no bound.
@@ -69,11 +73,13 @@ impl<T> BlockingQueue<T> {
     /// q.put(1);
     /// assert_eq!(q.len(), 1);
     /// ```
+    // ANCHOR: put
     pub fn put(&self, item: T) {
         let mut state = self.state.lock();
         state.items.push_back(item);
         self.not_empty.notify_one();
     }
+    // ANCHOR_END: put
 
     /// Takes the item at the front, sleeping until there is one.
     ///
@@ -82,6 +88,7 @@ impl<T> BlockingQueue<T> {
     /// q.put('a');
     /// assert_eq!(q.get(), 'a');
     /// ```
+    // ANCHOR: get
     pub fn get(&self) -> T {
         let mut state = self.state.lock();
         loop {
@@ -91,6 +98,7 @@ impl<T> BlockingQueue<T> {
             self.not_empty.wait(&mut state);
         }
     }
+    // ANCHOR_END: get
 
     /// Takes the item at the front, or `None` at once if there is none.
     ///
@@ -98,10 +106,12 @@ impl<T> BlockingQueue<T> {
     /// let q = queuelab::BlockingQueue::<u8>::new();
     /// assert_eq!(q.try_get(), None);
     /// ```
+    // ANCHOR: try_get
     pub fn try_get(&self) -> Option<T> {
         let mut state = self.state.lock();
         state.items.pop_front()
     }
+    // ANCHOR_END: try_get
 
     /// Like [`get`](Self::get), but gives up with `None` when no item has
     /// arrived within `timeout`. A `timeout` too large to represent waits
@@ -114,6 +124,7 @@ impl<T> BlockingQueue<T> {
     /// q.put(3);
     /// assert_eq!(q.get_timeout(Duration::from_secs(1)), Some(3));
     /// ```
+    // ANCHOR: get_timeout
     pub fn get_timeout(&self, timeout: Duration) -> Option<T> {
         let deadline = Deadline::after(timeout);
         let mut state = self.state.lock();
@@ -126,6 +137,7 @@ impl<T> BlockingQueue<T> {
             }
         }
     }
+    // ANCHOR_END: get_timeout
 
     /// How many items are inside. A snapshot: another thread may change it
     /// before the caller has read the number (seed 000).
@@ -135,9 +147,11 @@ impl<T> BlockingQueue<T> {
     /// q.put(());
     /// assert_eq!(q.len(), 1);
     /// ```
+    // ANCHOR: len
     pub fn len(&self) -> usize {
         self.state.lock().items.len()
     }
+    // ANCHOR_END: len
 
     /// `len() == 0`, with the same caveat: it may be stale when it returns.
     ///

@@ -35,6 +35,7 @@ use crate::sync::{Condvar, Mutex};
 /// assert_eq!(q.try_put("second"), Err("second")); // full: the item comes back
 /// assert_eq!(q.get(), "first");
 /// ```
+// ANCHOR: struct
 pub struct BoundedQueue<T> {
     state: Mutex<State<T>>,
     not_empty: Condvar,
@@ -45,6 +46,7 @@ pub struct BoundedQueue<T> {
 struct State<T> {
     items: VecDeque<T>,
 }
+// ANCHOR_END: struct
 
 impl<T> BoundedQueue<T> {
     /// An empty queue that holds at most `capacity` items.
@@ -62,6 +64,7 @@ impl<T> BoundedQueue<T> {
     /// ```should_panic
     /// let q = queuelab::BoundedQueue::<u32>::new(0); // panics: say what you mean
     /// ```
+    // ANCHOR: new
     pub fn new(capacity: usize) -> Self {
         assert!(capacity > 0, "{ZERO_CAPACITY}");
         BoundedQueue {
@@ -73,6 +76,7 @@ impl<T> BoundedQueue<T> {
             capacity,
         }
     }
+    // ANCHOR_END: new
 
     /// Adds `item` at the back, sleeping while the queue is full, and wakes
     /// one waiting consumer.
@@ -82,6 +86,7 @@ impl<T> BoundedQueue<T> {
     /// q.put(1);
     /// assert_eq!(q.len(), 1);
     /// ```
+    // ANCHOR: put
     pub fn put(&self, item: T) {
         let mut state = self.state.lock();
         while state.items.len() >= self.capacity {
@@ -90,6 +95,7 @@ impl<T> BoundedQueue<T> {
         state.items.push_back(item);
         self.not_empty.notify_one();
     }
+    // ANCHOR_END: put
 
     /// Adds `item` if there is room right now; `Err(item)` hands it back if
     /// the queue is full.
@@ -99,6 +105,7 @@ impl<T> BoundedQueue<T> {
     /// assert_eq!(q.try_put('a'), Ok(()));
     /// assert_eq!(q.try_put('b'), Err('b'));
     /// ```
+    // ANCHOR: try_put
     pub fn try_put(&self, item: T) -> Result<(), T> {
         let mut state = self.state.lock();
         if state.items.len() >= self.capacity {
@@ -108,6 +115,7 @@ impl<T> BoundedQueue<T> {
         self.not_empty.notify_one();
         Ok(())
     }
+    // ANCHOR_END: try_put
 
     /// Like [`put`](Self::put), but gives up when no room has been made
     /// within `timeout`, handing the item back in `Err`.
@@ -118,6 +126,7 @@ impl<T> BoundedQueue<T> {
     /// q.put(1);
     /// assert_eq!(q.put_timeout(2, Duration::from_millis(1)), Err(2));
     /// ```
+    // ANCHOR: put_timeout
     pub fn put_timeout(&self, item: T, timeout: Duration) -> Result<(), T> {
         let deadline = Deadline::after(timeout);
         let mut state = self.state.lock();
@@ -130,6 +139,7 @@ impl<T> BoundedQueue<T> {
         self.not_empty.notify_one();
         Ok(())
     }
+    // ANCHOR_END: put_timeout
 
     /// Takes the item at the front, sleeping until there is one, and wakes
     /// one waiting producer.
@@ -139,6 +149,7 @@ impl<T> BoundedQueue<T> {
     /// q.put('a');
     /// assert_eq!(q.get(), 'a');
     /// ```
+    // ANCHOR: get
     pub fn get(&self) -> T {
         let mut state = self.state.lock();
         loop {
@@ -149,6 +160,7 @@ impl<T> BoundedQueue<T> {
             self.not_empty.wait(&mut state);
         }
     }
+    // ANCHOR_END: get
 
     /// Takes the item at the front, or `None` at once if there is none.
     ///
@@ -156,12 +168,14 @@ impl<T> BoundedQueue<T> {
     /// let q = queuelab::BoundedQueue::<u8>::new(1);
     /// assert_eq!(q.try_get(), None);
     /// ```
+    // ANCHOR: try_get
     pub fn try_get(&self) -> Option<T> {
         let mut state = self.state.lock();
         let item = state.items.pop_front()?;
         self.not_full.notify_one();
         Some(item)
     }
+    // ANCHOR_END: try_get
 
     /// Like [`get`](Self::get), but gives up with `None` when no item has
     /// arrived within `timeout`.
@@ -171,6 +185,7 @@ impl<T> BoundedQueue<T> {
     /// let q = queuelab::BoundedQueue::<u8>::new(1);
     /// assert_eq!(q.get_timeout(Duration::from_millis(1)), None);
     /// ```
+    // ANCHOR: get_timeout
     pub fn get_timeout(&self, timeout: Duration) -> Option<T> {
         let deadline = Deadline::after(timeout);
         let mut state = self.state.lock();
@@ -184,6 +199,7 @@ impl<T> BoundedQueue<T> {
             }
         }
     }
+    // ANCHOR_END: get_timeout
 
     /// How many items are inside. A snapshot: another thread may change it
     /// before the caller has read the number (seed 000).
@@ -193,9 +209,11 @@ impl<T> BoundedQueue<T> {
     /// q.put(());
     /// assert_eq!(q.len(), 1);
     /// ```
+    // ANCHOR: len
     pub fn len(&self) -> usize {
         self.state.lock().items.len()
     }
+    // ANCHOR_END: len
 
     /// `len() == 0`, with the same caveat: it may be stale when it returns.
     ///

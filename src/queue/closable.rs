@@ -54,6 +54,7 @@ use crate::sync::{Condvar, Mutex, MutexGuard};
 ///     assert_eq!(worker.join().unwrap(), 55);
 /// });
 /// ```
+// ANCHOR: struct
 pub struct ClosableQueue<T> {
     state: Mutex<State<T>>,
     not_empty: Condvar,
@@ -67,8 +68,10 @@ struct State<T> {
     closed: bool,
     unfinished: usize,
 }
+// ANCHOR_END: struct
 
 impl<T> ClosableQueue<T> {
+    // ANCHOR: with_capacity
     fn with_capacity(capacity: Option<usize>) -> Self {
         ClosableQueue {
             state: Mutex::new(State {
@@ -82,6 +85,7 @@ impl<T> ClosableQueue<T> {
             capacity,
         }
     }
+    // ANCHOR_END: with_capacity
 
     /// An empty queue with no bound: `put` never waits.
     ///
@@ -109,24 +113,31 @@ impl<T> ClosableQueue<T> {
     /// ```should_panic
     /// let q = queuelab::ClosableQueue::<u32>::bounded(0); // panics: say what you mean
     /// ```
+    // ANCHOR: bounded
     pub fn bounded(capacity: usize) -> Self {
         assert!(capacity > 0, "{ZERO_CAPACITY}");
         Self::with_capacity(Some(capacity))
     }
+    // ANCHOR_END: bounded
 
+    // ANCHOR: is_full
     fn is_full(&self, state: &State<T>) -> bool {
         self.capacity.is_some_and(|cap| state.items.len() >= cap)
     }
+    // ANCHOR_END: is_full
 
     /// Appends under the lock the caller holds, counts the new task and
     /// wakes one consumer.
+    // ANCHOR: push_locked
     fn push_locked(&self, state: &mut MutexGuard<'_, State<T>>, item: T) {
         state.items.push_back(item);
         state.unfinished += 1;
         self.not_empty.notify_one();
     }
+    // ANCHOR_END: push_locked
 
     /// Pops under the lock the caller holds and wakes one producer.
+    // ANCHOR: pop_locked
     fn pop_locked(&self, state: &mut MutexGuard<'_, State<T>>) -> Option<T> {
         let item = state.items.pop_front()?;
         if self.capacity.is_some() {
@@ -134,6 +145,7 @@ impl<T> ClosableQueue<T> {
         }
         Some(item)
     }
+    // ANCHOR_END: pop_locked
 
     /// Adds `item` at the back, sleeping while the queue is full. Once the
     /// queue is closed, before or during the wait, the item comes back in
@@ -146,6 +158,7 @@ impl<T> ClosableQueue<T> {
     /// q.close();
     /// assert_eq!(q.put(2), Err(Closed(2)));
     /// ```
+    // ANCHOR: put
     pub fn put(&self, item: T) -> Result<(), Closed<T>> {
         let mut state = self.state.lock();
         while !state.closed && self.is_full(&state) {
@@ -157,6 +170,7 @@ impl<T> ClosableQueue<T> {
         self.push_locked(&mut state, item);
         Ok(())
     }
+    // ANCHOR_END: put
 
     /// Adds `item` if there is room right now and the queue is open;
     /// otherwise hands it back in [`TryPutError::Full`] or
@@ -168,6 +182,7 @@ impl<T> ClosableQueue<T> {
     /// assert_eq!(q.try_put('a'), Ok(()));
     /// assert_eq!(q.try_put('b'), Err(TryPutError::Full('b')));
     /// ```
+    // ANCHOR: try_put
     pub fn try_put(&self, item: T) -> Result<(), TryPutError<T>> {
         let mut state = self.state.lock();
         if state.closed {
@@ -179,6 +194,7 @@ impl<T> ClosableQueue<T> {
         self.push_locked(&mut state, item);
         Ok(())
     }
+    // ANCHOR_END: try_put
 
     /// Like [`put`](Self::put), but gives up when no room has been made
     /// within `timeout`. The item comes back in
@@ -191,6 +207,7 @@ impl<T> ClosableQueue<T> {
     /// q.put(1).unwrap();
     /// assert_eq!(q.put_timeout(2, Duration::from_millis(1)), Err(PutTimeoutError::Timeout(2)));
     /// ```
+    // ANCHOR: put_timeout
     pub fn put_timeout(&self, item: T, timeout: Duration) -> Result<(), PutTimeoutError<T>> {
         let deadline = Deadline::after(timeout);
         let mut state = self.state.lock();
@@ -205,6 +222,7 @@ impl<T> ClosableQueue<T> {
         self.push_locked(&mut state, item);
         Ok(())
     }
+    // ANCHOR_END: put_timeout
 
     /// Takes the item at the front, sleeping until there is one. `None`
     /// only when the queue is closed **and** drained: items put before
@@ -217,6 +235,7 @@ impl<T> ClosableQueue<T> {
     /// assert_eq!(q.get(), Some('a'));
     /// assert_eq!(q.get(), None);
     /// ```
+    // ANCHOR: get
     pub fn get(&self) -> Option<T> {
         let mut state = self.state.lock();
         loop {
@@ -229,6 +248,7 @@ impl<T> ClosableQueue<T> {
             self.not_empty.wait(&mut state);
         }
     }
+    // ANCHOR_END: get
 
     /// Takes the item at the front without waiting:
     /// [`TryGetError::Empty`] if there is none yet, [`TryGetError::Closed`]
@@ -239,6 +259,7 @@ impl<T> ClosableQueue<T> {
     /// let q = ClosableQueue::<u8>::unbounded();
     /// assert_eq!(q.try_get(), Err(TryGetError::Empty));
     /// ```
+    // ANCHOR: try_get
     pub fn try_get(&self) -> Result<T, TryGetError> {
         let mut state = self.state.lock();
         match self.pop_locked(&mut state) {
@@ -247,6 +268,7 @@ impl<T> ClosableQueue<T> {
             None => Err(TryGetError::Empty),
         }
     }
+    // ANCHOR_END: try_get
 
     /// Like [`get`](Self::get), but gives up with
     /// [`GetTimeoutError::Timeout`] when no item has arrived within
@@ -258,6 +280,7 @@ impl<T> ClosableQueue<T> {
     /// let q = ClosableQueue::<u8>::bounded(1);
     /// assert_eq!(q.get_timeout(Duration::from_millis(1)), Err(GetTimeoutError::Timeout));
     /// ```
+    // ANCHOR: get_timeout
     pub fn get_timeout(&self, timeout: Duration) -> Result<T, GetTimeoutError> {
         let deadline = Deadline::after(timeout);
         let mut state = self.state.lock();
@@ -274,6 +297,7 @@ impl<T> ClosableQueue<T> {
             }
         }
     }
+    // ANCHOR_END: get_timeout
 
     /// Closes the queue: from now on every put hands its item back, and
     /// every thread sleeping in a put or a get is woken. Items already inside
@@ -286,6 +310,7 @@ impl<T> ClosableQueue<T> {
     /// assert!(!q.close());
     /// assert!(q.is_closed());
     /// ```
+    // ANCHOR: close
     pub fn close(&self) -> bool {
         let mut state = self.state.lock();
         if state.closed {
@@ -296,6 +321,7 @@ impl<T> ClosableQueue<T> {
         self.not_full.notify_all();
         true
     }
+    // ANCHOR_END: close
 
     /// Closes the queue (as [`close`](Self::close)) and hands back every
     /// item still inside, oldest first, so nothing is lost. Those items no
@@ -310,6 +336,7 @@ impl<T> ClosableQueue<T> {
     /// assert_eq!(q.unfinished_tasks(), 0);
     /// assert_eq!(q.get(), None);
     /// ```
+    // ANCHOR: close_now
     pub fn close_now(&self) -> Vec<T> {
         let mut state = self.state.lock();
         state.closed = true;
@@ -322,6 +349,7 @@ impl<T> ClosableQueue<T> {
         self.not_full.notify_all();
         items
     }
+    // ANCHOR_END: close_now
 
     /// Whether [`close`](Self::close) or [`close_now`](Self::close_now) has
     /// been called. Unlike `len`, this never goes stale once it is `true`.
@@ -343,9 +371,11 @@ impl<T> ClosableQueue<T> {
     /// q.put(()).unwrap();
     /// assert_eq!(q.len(), 1);
     /// ```
+    // ANCHOR: len
     pub fn len(&self) -> usize {
         self.state.lock().items.len()
     }
+    // ANCHOR_END: len
 
     /// `len() == 0`, with the same caveat: it may be stale when it returns.
     ///
@@ -380,6 +410,7 @@ impl<T> ClosableQueue<T> {
     /// assert_eq!(q.unfinished_tasks(), 0);
     /// assert!(q.task_done().is_err());
     /// ```
+    // ANCHOR: task_done
     pub fn task_done(&self) -> Result<(), TaskDoneError> {
         let mut state = self.state.lock();
         if state.unfinished == 0 {
@@ -391,6 +422,7 @@ impl<T> ClosableQueue<T> {
         }
         Ok(())
     }
+    // ANCHOR_END: task_done
 
     /// Sleeps until every item ever put has been marked done with
     /// [`task_done`](Self::task_done) (or handed back by
@@ -402,12 +434,14 @@ impl<T> ClosableQueue<T> {
     /// let q = queuelab::ClosableQueue::<u8>::unbounded();
     /// q.join(); // nothing was ever put: returns at once
     /// ```
+    // ANCHOR: join
     pub fn join(&self) {
         let mut state = self.state.lock();
         while state.unfinished > 0 {
             self.all_done.wait(&mut state);
         }
     }
+    // ANCHOR_END: join
 
     /// How many items were put and not yet marked done: those inside plus
     /// those that consumers are working on.
@@ -459,6 +493,7 @@ pub struct Iter<'a, T> {
 }
 
 impl<T> Iter<'_, T> {
+    // ANCHOR: finish_held
     fn finish_held(&mut self) {
         if std::mem::take(&mut self.holding) {
             // Cannot fail unless the user also called `task_done` for an
@@ -467,23 +502,28 @@ impl<T> Iter<'_, T> {
             let _ = self.queue.task_done();
         }
     }
+    // ANCHOR_END: finish_held
 }
 
 impl<T> Iterator for Iter<'_, T> {
     type Item = T;
 
+    // ANCHOR: iter_next
     fn next(&mut self) -> Option<T> {
         self.finish_held();
         let item = self.queue.get()?;
         self.holding = true;
         Some(item)
     }
+    // ANCHOR_END: iter_next
 }
 
 impl<T> Drop for Iter<'_, T> {
+    // ANCHOR: iter_drop
     fn drop(&mut self) {
         self.finish_held();
     }
+    // ANCHOR_END: iter_drop
 }
 
 impl<T> fmt::Debug for Iter<'_, T> {

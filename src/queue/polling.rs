@@ -29,6 +29,7 @@ use crate::sync::{Backoff, Mutex};
 /// assert_eq!(q.try_get(), Some("job"));
 /// assert_eq!(q.try_get(), None); // nothing there: the caller must try again later
 /// ```
+// ANCHOR: struct
 pub struct PollingQueue<T> {
     state: Mutex<State<T>>,
 }
@@ -36,6 +37,7 @@ pub struct PollingQueue<T> {
 struct State<T> {
     items: VecDeque<T>,
 }
+// ANCHOR_END: struct
 
 impl<T> PollingQueue<T> {
     /// An empty queue.
@@ -44,6 +46,7 @@ impl<T> PollingQueue<T> {
     /// let q = queuelab::PollingQueue::<u32>::new();
     /// assert!(q.is_empty());
     /// ```
+    // ANCHOR: new
     pub fn new() -> Self {
         PollingQueue {
             state: Mutex::new(State {
@@ -51,6 +54,7 @@ impl<T> PollingQueue<T> {
             }),
         }
     }
+    // ANCHOR_END: new
 
     /// Adds `item` at the back. Never waits and never fails: there is no bound.
     ///
@@ -59,10 +63,12 @@ impl<T> PollingQueue<T> {
     /// q.put(1);
     /// assert_eq!(q.len(), 1);
     /// ```
+    // ANCHOR: put
     pub fn put(&self, item: T) {
         let mut state = self.state.lock();
         state.items.push_back(item);
     }
+    // ANCHOR_END: put
 
     /// Takes the item at the front, or `None` at once if there is none.
     ///
@@ -72,10 +78,12 @@ impl<T> PollingQueue<T> {
     /// q.put('b');
     /// assert_eq!(q.try_get(), Some('a'));
     /// ```
+    // ANCHOR: try_get
     pub fn try_get(&self) -> Option<T> {
         let mut state = self.state.lock();
         state.items.pop_front()
     }
+    // ANCHOR_END: try_get
 
     /// How many items are inside. A snapshot: another thread may change it
     /// before the caller has read the number, so never decide to `try_get`
@@ -87,9 +95,11 @@ impl<T> PollingQueue<T> {
     /// q.put(());
     /// assert_eq!(q.len(), 1);
     /// ```
+    // ANCHOR: len
     pub fn len(&self) -> usize {
         self.state.lock().items.len()
     }
+    // ANCHOR_END: len
 
     /// `len() == 0`, with the same caveat: it may be stale when it returns.
     ///
@@ -128,6 +138,7 @@ impl<T: Send> Queue<T> for PollingQueue<T> {
 
     /// Polls with crossbeam-utils' `Backoff`: spins a little, then yields
     /// the thread between polls. Never returns `None`.
+    // ANCHOR: pop
     fn pop(&self) -> Option<T> {
         let backoff = Backoff::new();
         loop {
@@ -137,6 +148,7 @@ impl<T: Send> Queue<T> for PollingQueue<T> {
             backoff.snooze();
         }
     }
+    // ANCHOR_END: pop
 
     fn try_pop(&self) -> Option<T> {
         self.try_get()
