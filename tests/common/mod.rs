@@ -1,0 +1,90 @@
+//! Helpers shared by the integration tests (`mod common;` in each file).
+//!
+//! Not every test file uses every helper, hence the `allow(dead_code)`.
+#![allow(dead_code)]
+
+use std::sync::mpsc;
+use std::thread::{self, Scope, ScopedJoinHandle};
+
+/// A scoped thread that the test expects to block inside a queue, with a
+/// way to wait until it has: see [`spawn_until_blocked`].
+pub struct Watched<'scope, T> {
+    handle: ScopedJoinHandle<'scope, T>,
+    tid: Option<String>,
+}
+
+/// Spawns `f` on a scoped thread and returns once that thread has gone to
+/// sleep (or has already finished).
+///
+/// A test of a blocking path wants to act (put, get, close...) only after
+/// the other thread is really blocked inside the queue. Sleeping "long
+/// enough" is a guess that fails on a loaded machine, so instead this asks
+/// the kernel: on Linux, `/proc/self/task/<tid>/stat` says whether a thread
+/// is running (`R`) or sleeping (`S`), and a thread blocked on a condition
+/// variable sleeps in the kernel until it is woken.
+///
+/// The tests never *depend* on the thread being asleep: their assertions hold
+/// for a correct queue whatever the timing. Waiting here makes the blocking
+/// path the one that actually runs, and makes `assert!(!t.is_finished())` a
+/// real check: a queue that fails to block lets the thread finish, and the
+/// assertion fails. (On systems without `/proc` this returns at once and the
+/// tests are weaker, not wrong.)
+pub fn spawn_until_blocked<'scope, T: Send + 'scope>(
+    s: &'scope Scope<'scope, '_>,
+    f: impl FnOnce() -> T + Send + 'scope,
+) -> Watched<'scope, T> {
+    let (tx, rx) = mpsc::channel();
+    let handle = s.spawn(move || {
+        tx.send(kernel_thread_id()).unwrap();
+        drop(tx);
+        f()
+    });
+    let tid = rx.recv().unwrap();
+    let watched = Watched { handle, tid };
+    watched.wait_until_blocked();
+    watched
+}
+
+impl<T> Watched<'_, T> {
+    /// Returns once the thread is asleep or finished. Call it again after
+    /// something that should *not* wake the thread for good (a `task_done`
+    /// that leaves work unfinished, a `close` that does not release `join`),
+    /// then check `is_finished()`.
+    pub fn wait_until_blocked(&self) {
+        if let Some(tid) = &self.tid {
+            while !self.handle.is_finished() && !is_asleep(tid) {
+                thread::yield_now();
+            }
+        }
+    }
+
+    /// Whether the thread's closure has returned.
+    pub fn is_finished(&self) -> bool {
+        self.handle.is_finished()
+    }
+
+    /// Waits for the thread and returns what its closure returned.
+    pub fn join(self) -> T {
+        self.handle.join().expect("watched thread panicked")
+    }
+}
+
+/// The calling thread's id as the kernel knows it: `/proc/thread-self` is a
+/// link to `<pid>/task/<tid>`.
+fn kernel_thread_id() -> Option<String> {
+    let link = std::fs::read_link("/proc/thread-self").ok()?;
+    Some(link.file_name()?.to_str()?.to_owned())
+}
+
+/// Whether the thread `tid` of this process is sleeping. A thread that has
+/// exited has no `stat` file any more; that counts as "not asleep" and the
+/// caller's `is_finished` check ends the wait.
+fn is_asleep(tid: &str) -> bool {
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/self/task/{tid}/stat")) else {
+        return false;
+    };
+    // The format is `tid (name) STATE ...`; the name may hold spaces and
+    // parentheses, so look after the last `)`.
+    let after_name = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    after_name.trim_start().starts_with('S')
+}
