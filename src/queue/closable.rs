@@ -341,7 +341,7 @@ impl<T> ClosableQueue<T> {
         let mut state = self.state.lock();
         state.closed = true;
         let items: Vec<T> = state.items.drain(..).collect();
-        state.unfinished -= items.len();
+        state.unfinished = state.unfinished.saturating_sub(items.len());
         if state.unfinished == 0 {
             self.all_done.notify_all();
         }
