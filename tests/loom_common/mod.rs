@@ -1,0 +1,134 @@
+//! Helpers shared by the loom models in `tests/loom_*.rs`.
+//!
+//! [`check`] runs a model that must pass; [`expect_failure`] runs one that
+//! loom must reject and returns loom's panic message, so that each test can
+//! check *which* failure loom found. Both print one line with the number of
+//! interleavings loom explored and how long that took (shown with
+//! `--nocapture`; `scripts/loom.sh` passes it).
+//!
+//! Loom reads its limits from the environment (`LOOM_MAX_PREEMPTIONS`,
+//! `LOOM_MAX_BRANCHES`, `LOOM_LOG`, ...), so the same models run bounded in
+//! `.ci/run` and unbounded from `scripts/loom.sh`.
+
+// Each test file uses only some of these helpers.
+#![allow(dead_code)]
+
+use std::any::Any;
+use std::panic::{self, AssertUnwindSafe};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+/// What `loom::model` panics with when every thread is blocked.
+pub const DEADLOCK: &str = "deadlock; threads = ";
+
+/// What `loom::model` panics with when one interleaving takes more than
+/// `LOOM_MAX_BRANCHES` (default 1,000) steps: a thread that spins without
+/// yielding never lets the others run.
+pub const TOO_MANY_BRANCHES: &str = "Model exceeded maximum number of branches";
+
+/// The message of `Option::unwrap` on `None`.
+pub const UNWRAP_NONE: &str = "called `Option::unwrap()` on a `None` value";
+
+/// Runs `model` under loom (every interleaving within the preemption bound)
+/// and prints how many interleavings were explored.
+pub fn check<F>(name: &str, model: F)
+where
+    F: Fn() + Sync + Send + 'static,
+{
+    let (iterations, elapsed, result) = run(model);
+    if let Err(payload) = result {
+        report(name, iterations, elapsed, "FAILED");
+        panic::resume_unwind(payload);
+    }
+    report(name, iterations, elapsed, "passed");
+}
+
+/// Runs `model` under loom, which must find a failure in it, and returns
+/// loom's panic message. Panics if loom explored every interleaving and
+/// found nothing wrong.
+///
+/// The panic hook still prints the failure as usual, so running the test
+/// with `--nocapture` shows loom's own output (the files in `book/src/loom/`
+/// are made that way).
+pub fn expect_failure<F>(name: &str, model: F) -> String
+where
+    F: Fn() + Sync + Send + 'static,
+{
+    let (iterations, elapsed, result) = run(model);
+    match result {
+        Ok(()) => panic!(
+            "{name}: loom explored {iterations} interleavings (LOOM_MAX_PREEMPTIONS={}) \
+             and found no failure",
+            preemptions()
+        ),
+        Err(payload) => {
+            report(name, iterations, elapsed, "failed as expected");
+            let message = message(&*payload);
+            println!("loom model {name}: loom's message: {message}");
+            message
+        }
+    }
+}
+
+type RunResult = Result<(), Box<dyn Any + Send>>;
+
+fn run<F>(model: F) -> (usize, Duration, RunResult)
+where
+    F: Fn() + Sync + Send + 'static,
+{
+    let iterations = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&iterations);
+    let start = Instant::now();
+    let result = panic::catch_unwind(AssertUnwindSafe(|| {
+        loom::model(move || {
+            counter.fetch_add(1, Ordering::Relaxed);
+            model();
+        })
+    }));
+    (iterations.load(Ordering::Relaxed), start.elapsed(), result)
+}
+
+fn report(name: &str, iterations: usize, elapsed: Duration, outcome: &str) {
+    println!(
+        "loom model {name}: {outcome} after {iterations} iterations in {:.2} s \
+         (LOOM_MAX_PREEMPTIONS={})",
+        elapsed.as_secs_f64(),
+        preemptions()
+    );
+}
+
+fn preemptions() -> String {
+    std::env::var("LOOM_MAX_PREEMPTIONS").unwrap_or_else(|_| "unset".to_owned())
+}
+
+fn message(payload: &(dyn Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_owned()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "<panic payload that is not a string>".to_owned()
+    }
+}
+
+/// The outcomes that a racy model reached, collected across all of loom's
+/// interleavings, so that a test can check that loom really explored each
+/// way the race can go (and not only the easy one).
+#[derive(Clone, Default)]
+pub struct Outcomes(Arc<std::sync::Mutex<std::collections::BTreeSet<&'static str>>>);
+
+impl Outcomes {
+    /// Records that one interleaving ended in `outcome`.
+    pub fn saw(&self, outcome: &'static str) {
+        self.0.lock().unwrap().insert(outcome);
+    }
+
+    /// Asserts that the interleavings reached exactly `expected`.
+    pub fn assert_exactly(&self, expected: &[&'static str]) {
+        let seen: Vec<_> = self.0.lock().unwrap().iter().copied().collect();
+        let mut expected = expected.to_vec();
+        expected.sort_unstable();
+        assert_eq!(seen, expected, "outcomes reached across the interleavings");
+    }
+}
