@@ -90,3 +90,7 @@ pub use queue::bounded::BoundedQueue;
 pub use queue::closable::{ClosableQueue, Iter};
 pub use queue::polling::PollingQueue;
 // pipeline re-exports (issue 4) go below this line.
+pub use pipeline::{
+    Pipeline, PipelineError, PipelineReport, PollCounts, PollStrategy, PollingWorker, StageFailure,
+    StageReport, StoppableWorker,
+};

@@ -1,0 +1,432 @@
+//! Seed 002's two worker threads: the polling `Worker` and the
+//! `StoppableWorker`.
+//!
+//! Both take items from an input queue, apply a function and put the result
+//! on an output queue, each in a thread of its own. They differ in how they
+//! wait for work and in how they end:
+//!
+//! - [`PollingWorker`] reads a [`PollingQueue`], which cannot make a reader
+//!   wait, so it asks again and again and counts every question (`polls`)
+//!   next to the items it handled (`work_done`). Seed 002's version loops for
+//!   ever; this one stops when [`PollingWorker::stop`] is called (or when it
+//!   is dropped).
+//! - [`StoppableWorker`] reads a [`ClosableQueue`] with `for item in &input`:
+//!   it sleeps while the queue is empty and ends by itself once the queue is
+//!   closed and drained. No polling, no stop flag.
+
+use std::fmt;
+use std::panic;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::thread::{self, JoinHandle};
+use std::time::Duration;
+
+use crate::error::Closed;
+use crate::queue::closable::ClosableQueue;
+use crate::queue::polling::PollingQueue;
+use crate::sync::Backoff;
+
+/// What a [`PollingWorker`] does after it found its input queue empty,
+/// before it polls again.
+///
+/// ```
+/// use std::time::Duration;
+/// use queuelab::PollStrategy;
+///
+/// let seed_002 = PollStrategy::Sleep(Duration::from_millis(10)); // time.sleep(0.01)
+/// assert_ne!(seed_002, PollStrategy::Yield);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PollStrategy {
+    /// Sleep this long (seed 002 sleeps 10 ms). Few polls, little CPU, but
+    /// an item that arrives meanwhile waits up to this long.
+    /// [`PollingWorker::stop`] wakes a sleeping worker at once.
+    Sleep(Duration),
+    /// Give the rest of the time slice to another thread
+    /// ([`std::thread::yield_now`]) and poll again at once. Reacts fast,
+    /// burns a core while idle.
+    Yield,
+    /// crossbeam-utils' `Backoff`: spin a few times, then yield, starting
+    /// over after every item. Reacts fastest, burns a core while idle.
+    Backoff,
+}
+
+/// The two counters of seed 002's polling `Worker`.
+///
+/// `polls` counts every look at the input queue, the ones that found an item
+/// and the ones that found nothing, so `polls >= work_done` and
+/// [`empty_polls`](PollCounts::empty_polls) is the waste.
+///
+/// ```
+/// use queuelab::PollCounts;
+///
+/// let counts = PollCounts { polls: 3009, work_done: 1000 };
+/// assert_eq!(counts.empty_polls(), 2009);
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct PollCounts {
+    /// How many times the worker looked at its input queue
+    /// (`polled_count` in seed 002).
+    pub polls: u64,
+    /// How many items it took, processed and passed on (`work_done`).
+    pub work_done: u64,
+}
+
+impl PollCounts {
+    /// Polls that found the queue empty: `polls - work_done`.
+    ///
+    /// ```
+    /// let counts = queuelab::PollCounts { polls: 10, work_done: 4 };
+    /// assert_eq!(counts.empty_polls(), 6);
+    /// ```
+    pub fn empty_polls(&self) -> u64 {
+        self.polls.saturating_sub(self.work_done)
+    }
+}
+
+/// What a polling worker's thread and its owner share.
+#[derive(Debug, Default)]
+struct Shared {
+    stop: AtomicBool,
+    polls: AtomicU64,
+    work_done: AtomicU64,
+}
+
+impl Shared {
+    fn counts(&self) -> PollCounts {
+        // `work_done` is bumped with Release after `polls`; reading it first
+        // with Acquire guarantees the `polls` we read is at least as new, so
+        // `polls >= work_done` also while the worker runs.
+        let work_done = self.work_done.load(Ordering::Acquire);
+        let polls = self.polls.load(Ordering::Relaxed);
+        PollCounts { polls, work_done }
+    }
+}
+
+/// A thread that polls a [`PollingQueue`], applies a function to every item
+/// it finds and puts the result on another [`PollingQueue`]: seed 002's
+/// first `Worker`, plus a way to stop it.
+///
+/// The worker runs until [`stop`](PollingWorker::stop) is called or the
+/// `PollingWorker` is dropped (dropping also stops and joins the thread, so
+/// a forgotten worker cannot spin for ever). Stopping does not drain the
+/// input: items still in it stay there.
+///
+/// ```
+/// use std::sync::Arc;
+/// use std::time::Duration;
+/// use queuelab::{PollStrategy, PollingQueue, PollingWorker};
+///
+/// let input = Arc::new(PollingQueue::new());
+/// let output = Arc::new(PollingQueue::new());
+/// let worker = PollingWorker::spawn(
+///     Arc::clone(&input),
+///     Arc::clone(&output),
+///     PollStrategy::Sleep(Duration::from_millis(1)),
+///     |n: u32| n * 10,
+/// );
+/// for n in 1..=3 {
+///     input.put(n);
+/// }
+/// let mut results = Vec::new();
+/// while results.len() < 3 {
+///     match output.try_get() {
+///         Some(n) => results.push(n), // the caller polls too, as in seed 002
+///         None => std::thread::yield_now(),
+///     }
+/// }
+/// let counts = worker.stop();
+/// assert_eq!(results, [10, 20, 30]);
+/// assert_eq!(counts.work_done, 3);
+/// assert!(counts.polls >= 3);
+/// ```
+pub struct PollingWorker {
+    shared: Arc<Shared>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl PollingWorker {
+    /// Starts a thread that polls `input` with `strategy`, and for each item
+    /// puts `func(item)` on `output`.
+    ///
+    /// # Panics
+    ///
+    /// If the operating system cannot start a thread.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use queuelab::{PollStrategy, PollingQueue, PollingWorker};
+    ///
+    /// let input = Arc::new(PollingQueue::<u8>::new());
+    /// let output = Arc::new(PollingQueue::new());
+    /// let worker = PollingWorker::spawn(input, output, PollStrategy::Yield, |b| b as char);
+    /// assert_eq!(worker.stop().work_done, 0);
+    /// ```
+    pub fn spawn<T, U, F>(
+        input: Arc<PollingQueue<T>>,
+        output: Arc<PollingQueue<U>>,
+        strategy: PollStrategy,
+        func: F,
+    ) -> PollingWorker
+    where
+        T: Send + 'static,
+        U: Send + 'static,
+        F: FnMut(T) -> U + Send + 'static,
+    {
+        let shared = Arc::new(Shared::default());
+        let thread = {
+            let shared = Arc::clone(&shared);
+            thread::spawn(move || poll_loop(&input, &output, strategy, &shared, func))
+        };
+        PollingWorker {
+            shared,
+            thread: Some(thread),
+        }
+    }
+
+    /// The counts so far, read while the worker runs.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use queuelab::{PollStrategy, PollingQueue, PollingWorker};
+    ///
+    /// let input = Arc::new(PollingQueue::new());
+    /// let output = Arc::new(PollingQueue::new());
+    /// let worker = PollingWorker::spawn(input.clone(), output.clone(), PollStrategy::Backoff, |x: i32| -x);
+    /// input.put(5);
+    /// while worker.counts().work_done < 1 {
+    ///     std::thread::yield_now();
+    /// }
+    /// assert_eq!(output.try_get(), Some(-5));
+    /// ```
+    pub fn counts(&self) -> PollCounts {
+        self.shared.counts()
+    }
+
+    /// Tells the worker to stop, waits for its thread to end, and returns
+    /// its final counts. A worker that is sleeping between polls is woken.
+    ///
+    /// # Panics
+    ///
+    /// If `func` panicked, `stop` panics with the same payload (as
+    /// [`std::thread::scope`] does for its threads).
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use std::time::Duration;
+    /// use queuelab::{PollStrategy, PollingQueue, PollingWorker};
+    ///
+    /// let q = Arc::new(PollingQueue::<()>::new());
+    /// let hour = PollStrategy::Sleep(Duration::from_secs(3600));
+    /// let worker = PollingWorker::spawn(q.clone(), q, hour, |x| x);
+    /// let counts = worker.stop(); // returns at once, not after an hour
+    /// assert_eq!(counts.work_done, 0);
+    /// ```
+    pub fn stop(mut self) -> PollCounts {
+        if let Err(payload) = self.stop_and_join() {
+            panic::resume_unwind(payload);
+        }
+        self.counts()
+    }
+
+    fn stop_and_join(&mut self) -> thread::Result<()> {
+        self.shared.stop.store(true, Ordering::Release);
+        match self.thread.take() {
+            Some(thread) => {
+                thread.thread().unpark();
+                thread.join()
+            }
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for PollingWorker {
+    fn drop(&mut self) {
+        // A panic of `func` is dropped here: panicking inside `drop` could
+        // abort the process. Call `stop` to see it.
+        let _ = self.stop_and_join();
+    }
+}
+
+impl fmt::Debug for PollingWorker {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PollingWorker")
+            .field("counts", &self.counts())
+            .finish_non_exhaustive()
+    }
+}
+
+// ANCHOR: poll_loop
+/// The body of a polling worker's thread: seed 002's `Worker.run`, with a
+/// stop flag instead of `while True`.
+fn poll_loop<T, U>(
+    input: &PollingQueue<T>,
+    output: &PollingQueue<U>,
+    strategy: PollStrategy,
+    shared: &Shared,
+    mut func: impl FnMut(T) -> U,
+) {
+    let mut backoff = Backoff::new();
+    while !shared.stop.load(Ordering::Acquire) {
+        shared.polls.fetch_add(1, Ordering::Relaxed);
+        match input.try_get() {
+            Some(item) => {
+                output.put(func(item));
+                shared.work_done.fetch_add(1, Ordering::Release);
+                backoff = Backoff::new();
+            }
+            // Nothing to do: wait a little, then ask again.
+            None => match strategy {
+                // `park_timeout` sleeps like `thread::sleep`, but `stop` can
+                // cut the sleep short with `unpark`.
+                PollStrategy::Sleep(pause) => thread::park_timeout(pause),
+                PollStrategy::Yield => thread::yield_now(),
+                PollStrategy::Backoff => backoff.snooze(),
+            },
+        }
+    }
+}
+// ANCHOR_END: poll_loop
+
+/// A thread that takes items from a [`ClosableQueue`] until it is closed and
+/// drained, and puts `func(item)` on another [`ClosableQueue`]: seed 002's
+/// `StoppableWorker`.
+///
+/// It never polls: while the input is empty, its `get` sleeps. It ends by
+/// itself once the input is closed and drained; [`join`](Self::join) then
+/// returns how many items it processed. If the *output* is closed while it
+/// still has a result to deliver, it stops early and `join` hands that result
+/// back in `Err(Closed(result))`; the items it did not take stay in the
+/// input.
+///
+/// Dropping a `StoppableWorker` detaches its thread (like dropping a
+/// [`JoinHandle`]); the thread still ends when the input is closed.
+///
+/// ```
+/// use std::sync::Arc;
+/// use queuelab::{ClosableQueue, StoppableWorker};
+///
+/// let input = Arc::new(ClosableQueue::bounded(2));
+/// let output = Arc::new(ClosableQueue::unbounded());
+/// let worker = StoppableWorker::spawn(Arc::clone(&input), Arc::clone(&output), |s: &str| s.len());
+/// for word in ["one", "three", "seven"] {
+///     input.put(word).unwrap();
+/// }
+/// input.close(); // no more input: the worker ends once it has drained it
+/// assert_eq!(worker.join(), Ok(3));
+/// output.close();
+/// assert_eq!(output.iter().collect::<Vec<_>>(), [3, 5, 5]);
+/// ```
+pub struct StoppableWorker<U> {
+    thread: JoinHandle<Result<u64, Closed<U>>>,
+}
+
+impl<U: Send + 'static> StoppableWorker<U> {
+    /// Starts a thread that runs `for item in &input { output.put(func(item)) }`.
+    ///
+    /// Each item is marked done on `input` (for [`ClosableQueue::join`])
+    /// once its result has been put on `output`, as in seed 002.
+    ///
+    /// # Panics
+    ///
+    /// If the operating system cannot start a thread.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use queuelab::{ClosableQueue, StoppableWorker};
+    ///
+    /// let input = Arc::new(ClosableQueue::unbounded());
+    /// let output = Arc::new(ClosableQueue::unbounded());
+    /// let worker = StoppableWorker::spawn(input.clone(), output.clone(), |n: u64| n + 1);
+    /// input.put(41).unwrap();
+    /// input.join(); // waits until the worker has handled the item
+    /// assert_eq!(output.try_get(), Ok(42));
+    /// input.close();
+    /// assert_eq!(worker.join(), Ok(1));
+    /// ```
+    pub fn spawn<T, F>(
+        input: Arc<ClosableQueue<T>>,
+        output: Arc<ClosableQueue<U>>,
+        func: F,
+    ) -> StoppableWorker<U>
+    where
+        T: Send + 'static,
+        F: FnMut(T) -> U + Send + 'static,
+    {
+        let thread = thread::spawn(move || stoppable_loop(&input, &output, func));
+        StoppableWorker { thread }
+    }
+
+    /// Waits for the thread to end. `Ok(n)`: the input was closed and
+    /// drained after `n` items. `Err(Closed(result))`: the output was closed,
+    /// and `result` is the one that could not be delivered.
+    ///
+    /// # Panics
+    ///
+    /// If `func` panicked, `join` panics with the same payload. The item
+    /// that was being processed is still marked done on the input, so a
+    /// `join` on the input queue does not hang.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use queuelab::{ClosableQueue, Closed, StoppableWorker};
+    ///
+    /// let input = Arc::new(ClosableQueue::unbounded());
+    /// let output = Arc::new(ClosableQueue::unbounded());
+    /// output.close(); // nobody will take results
+    /// let worker = StoppableWorker::spawn(input.clone(), output, |n: i32| n * 2);
+    /// input.put(21).unwrap();
+    /// assert_eq!(worker.join(), Err(Closed(42))); // the result is handed back
+    /// ```
+    pub fn join(self) -> Result<u64, Closed<U>> {
+        match self.thread.join() {
+            Ok(result) => result,
+            Err(payload) => panic::resume_unwind(payload),
+        }
+    }
+
+    /// Whether the thread has ended, without waiting.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use queuelab::{ClosableQueue, StoppableWorker};
+    ///
+    /// let input = Arc::new(ClosableQueue::<u8>::unbounded());
+    /// let output = Arc::new(ClosableQueue::unbounded());
+    /// let worker = StoppableWorker::spawn(input.clone(), output, |b| b);
+    /// input.close();
+    /// while !worker.is_finished() {
+    ///     std::thread::yield_now();
+    /// }
+    /// assert_eq!(worker.join(), Ok(0));
+    /// ```
+    pub fn is_finished(&self) -> bool {
+        self.thread.is_finished()
+    }
+}
+
+impl<U> fmt::Debug for StoppableWorker<U> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("StoppableWorker")
+            .field("finished", &self.thread.is_finished())
+            .finish_non_exhaustive()
+    }
+}
+
+// ANCHOR: stoppable_loop
+/// The body of a stoppable worker's thread: seed 002's
+/// `StoppableWorker.run`. The loop ends when `input` is closed and drained.
+fn stoppable_loop<T, U>(
+    input: &ClosableQueue<T>,
+    output: &ClosableQueue<U>,
+    mut func: impl FnMut(T) -> U,
+) -> Result<u64, Closed<U>> {
+    let mut processed = 0;
+    for item in input {
+        output.put(func(item))?;
+        processed += 1;
+    }
+    Ok(processed)
+}
+// ANCHOR_END: stoppable_loop
