@@ -1,0 +1,276 @@
+#![cfg(not(loom))]
+//! A stage that fails (returns `Err` or panics) never hangs the pipeline: the
+//! run stops, every thread is joined, the error names the stage, and the
+//! report accounts for every item taken from the source.
+//!
+//! Each run happens inside a watchdog thread: a pipeline that hangs makes the
+//! test fail after two minutes instead of blocking CI. That limit only
+//! catches deadlocks; no test asserts anything about speed.
+
+use std::fmt;
+use std::panic::{self, AssertUnwindSafe};
+use std::sync::mpsc;
+use std::thread;
+use std::time::Duration;
+
+use queuelab::{Pipeline, PipelineError, PipelineReport, StageFailure};
+
+const ITEMS: u64 = if cfg!(debug_assertions) { 300 } else { 3000 };
+
+/// Runs `f` in its own thread and fails the test if it does not return
+/// within two minutes (a hang), or re-raises its panic.
+fn within_deadline<R: Send + 'static>(f: impl FnOnce() -> R + Send + 'static) -> R {
+    let (tx, rx) = mpsc::channel();
+    let runner = thread::spawn(move || {
+        let result = panic::catch_unwind(AssertUnwindSafe(f));
+        let _ = tx.send(());
+        result
+    });
+    rx.recv_timeout(Duration::from_secs(120))
+        .expect("the pipeline hung: it did not return within two minutes");
+    match runner.join().unwrap() {
+        Ok(r) => r,
+        Err(payload) => panic::resume_unwind(payload),
+    }
+}
+
+/// Every item taken from the source is, for each stage, processed, failed
+/// or never reached; and what the last stage processed was delivered or
+/// dropped on the way to the sink.
+fn assert_accounted(report: &PipelineReport) {
+    for s in &report.stages {
+        assert_eq!(
+            s.processed + s.failed + s.never_reached,
+            report.items_in,
+            "stage {} does not add up:\n{report}",
+            s.name
+        );
+    }
+    let last_out = report
+        .stages
+        .last()
+        .map_or(report.items_in, |s| s.processed);
+    assert_eq!(report.items_out + report.undelivered, last_out, "{report}");
+}
+
+/// The seed's three stages, with one of them failing on item `bad`, either
+/// by returning `Err` or by panicking.
+#[derive(Clone, Copy, Debug)]
+enum How {
+    Err,
+    Panic,
+}
+
+fn run_failing(
+    failing_stage: usize,
+    how: How,
+    bad: u64,
+    workers: usize,
+    capacity: usize,
+) -> (PipelineError, u64) {
+    within_deadline(move || {
+        let step = move |stage: usize| {
+            move |n: u64| -> Result<u64, String> {
+                if stage == failing_stage && n == bad {
+                    match how {
+                        How::Err => return Err(format!("item {n} is bad")),
+                        How::Panic => panic!("item {n} is cursed"),
+                    }
+                }
+                Ok(n)
+            }
+        };
+        let mut delivered = 0;
+        let err = Pipeline::new(0..ITEMS)
+            .capacity(Some(capacity))
+            .try_stage("download", workers, step(0))
+            .try_stage("resize", workers, step(1))
+            .try_stage("upload", workers, step(2))
+            .run_with_sink(|_| delivered += 1)
+            .unwrap_err();
+        (err, delivered)
+    })
+}
+
+#[test]
+fn err_or_panic_in_any_stage_stops_the_run_and_names_the_stage() {
+    let names = ["download", "resize", "upload"];
+    for (stage, name) in names.iter().enumerate() {
+        for how in [How::Err, How::Panic] {
+            for (workers, capacity) in [(1, 1), (3, 1), (2, 4), (4, 64)] {
+                let bad = ITEMS / 2;
+                let (err, delivered) = run_failing(stage, how, bad, workers, capacity);
+                let case = format!("{name} {how:?} workers {workers} capacity {capacity}");
+                assert_eq!(err.stage_name(), *name, "{case}");
+                assert_eq!(err.stage_index(), Some(stage), "{case}");
+                match (how, err.failure()) {
+                    (How::Err, StageFailure::Error(e)) => {
+                        assert_eq!(e.to_string(), format!("item {bad} is bad"), "{case}")
+                    }
+                    (How::Panic, StageFailure::Panic(msg)) => {
+                        assert_eq!(msg, &format!("item {bad} is cursed"), "{case}")
+                    }
+                    (_, other) => panic!("{case}: unexpected failure {other:?}"),
+                }
+                assert!(err.to_string().starts_with(&format!("stage \"{name}\"")));
+                let report = err.report();
+                assert_eq!(report.stages[stage].failed, 1, "{case}\n{report}");
+                assert_eq!(report.items_out, delivered, "{case}");
+                // Item `bad` never got out, so the run did not complete.
+                assert!(report.items_out < ITEMS, "{case}");
+                assert_accounted(report);
+            }
+        }
+    }
+}
+
+#[test]
+fn failing_on_the_first_item_with_full_queues_takes_at_most_three_items() {
+    // One worker, capacity 1: while the worker fails on item 0, the source
+    // can have put item 1 into the queue and be blocked putting item 2.
+    // The abort hands item 1 back and refuses item 2; nothing more is taken.
+    for how in [How::Err, How::Panic] {
+        let (err, delivered) = run_failing(0, how, 0, 1, 1);
+        let report = err.report();
+        assert!(report.items_in <= 3, "{how:?}\n{report}");
+        assert_eq!(delivered, 0);
+        let first = &report.stages[0];
+        assert_eq!((first.processed, first.failed), (0, 1), "{report}");
+        assert_eq!(first.never_reached, report.items_in - 1);
+        for later in &report.stages[1..] {
+            assert_eq!(later.processed + later.failed, 0);
+            assert_eq!(later.never_reached, report.items_in);
+        }
+        assert_accounted(report);
+    }
+}
+
+#[test]
+fn panic_in_the_last_stage_while_the_stages_before_it_are_blocked_on_full_queues() {
+    for workers in 1..=3 {
+        // The last stage panics on its very first item: every queue in front
+        // of it fills up, and the workers before it sleep in `put`.
+        let err = within_deadline(move || {
+            Pipeline::new(0..ITEMS)
+                .capacity(Some(1))
+                .stage("download", workers, |n: u64| n)
+                .stage("resize", workers, |n: u64| n)
+                .stage("upload", workers, |_: u64| -> u64 {
+                    panic!("upload server is down")
+                })
+                .run_collect()
+                .unwrap_err()
+        });
+        assert_eq!(err.stage_name(), "upload");
+        assert_eq!(
+            err.to_string(),
+            "stage \"upload\" panicked: upload server is down"
+        );
+        let report = err.report();
+        assert!(report.stages[2].failed >= 1);
+        assert_eq!(report.stages[2].processed, 0);
+        assert_eq!(report.items_out, 0);
+        assert_accounted(report);
+    }
+}
+
+#[test]
+fn every_item_failing_in_several_stages_still_adds_up() {
+    for capacity in [1, 2, 16] {
+        let err = within_deadline(move || {
+            Pipeline::new(0..ITEMS)
+                .capacity(Some(capacity))
+                .try_stage(
+                    "odd",
+                    3,
+                    |n: u64| if n % 2 == 1 { Err("odd") } else { Ok(n) },
+                )
+                .stage("even", 3, |n: u64| {
+                    assert!(n % 2 == 1, "even");
+                    n
+                })
+                .run_collect()
+                .unwrap_err()
+        });
+        assert!(["odd", "even"].contains(&err.stage_name()), "{err}");
+        assert_accounted(err.report());
+    }
+}
+
+#[derive(Debug, PartialEq)]
+struct DiskFull(u32);
+
+impl fmt::Display for DiskFull {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "disk full after {} files", self.0)
+    }
+}
+
+impl std::error::Error for DiskFull {}
+
+#[test]
+fn the_stage_error_can_be_downcast() {
+    let err = within_deadline(|| {
+        Pipeline::new(0..10u32)
+            .try_stage(
+                "save",
+                2,
+                |n: u32| if n == 7 { Err(DiskFull(n)) } else { Ok(n) },
+            )
+            .run_collect()
+            .unwrap_err()
+    });
+    assert_eq!(
+        err.to_string(),
+        "stage \"save\" failed: disk full after 7 files"
+    );
+    match err.failure() {
+        StageFailure::Error(e) => assert_eq!(e.downcast_ref::<DiskFull>(), Some(&DiskFull(7))),
+        other => panic!("unexpected {other:?}"),
+    }
+    let report = err.into_report();
+    assert_accounted(&report);
+}
+
+#[test]
+fn a_panicking_source_is_reported_as_stage_source() {
+    let err = within_deadline(|| {
+        let source = (0..ITEMS).map(|n| {
+            assert!(n < 10, "the source ran dry");
+            n
+        });
+        Pipeline::new(source)
+            .capacity(Some(1))
+            .stage("id", 2, |n: u64| n)
+            .run_collect()
+            .unwrap_err()
+    });
+    assert_eq!(err.stage_name(), "source");
+    assert_eq!(err.stage_index(), None);
+    assert_eq!(
+        err.to_string(),
+        "stage \"source\" panicked: the source ran dry"
+    );
+    let report = err.report();
+    assert_eq!(report.items_in, 10);
+    assert_accounted(report);
+}
+
+#[test]
+fn a_panicking_sink_stops_the_run_then_panics_in_the_caller() {
+    let outcome = within_deadline(|| {
+        panic::catch_unwind(|| {
+            Pipeline::new(0..ITEMS)
+                .capacity(Some(1))
+                .stage("a", 2, |n: u64| n)
+                .stage("b", 2, |n: u64| n)
+                .run_with_sink(|n| assert!(n < 5, "the sink gave up"))
+        })
+    });
+    let payload = outcome.expect_err("the sink's panic reaches the caller");
+    let msg = payload
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| payload.downcast_ref::<&str>().copied());
+    assert_eq!(msg, Some("the sink gave up"));
+}
