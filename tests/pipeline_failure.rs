@@ -235,10 +235,7 @@ fn the_stage_error_can_be_downcast() {
 #[test]
 fn a_panicking_source_is_reported_as_stage_source() {
     let err = within_deadline(|| {
-        let source = (0..ITEMS).map(|n| {
-            assert!(n < 10, "the source ran dry");
-            n
-        });
+        let source = (0..ITEMS).inspect(|&n| assert!(n < 10, "the source ran dry"));
         Pipeline::new(source)
             .capacity(Some(1))
             .stage("id", 2, |n: u64| n)
