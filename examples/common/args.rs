@@ -48,10 +48,7 @@ impl Args {
     }
 
     /// A comma-separated list after `--name` (`--workers 3,4,5`), or `default`.
-    pub fn list<T: FromStr>(&mut self, name: &str, default: &[T]) -> Vec<T>
-    where
-        T: Clone,
-    {
+    pub fn list<T: FromStr + Clone>(&mut self, name: &str, default: &[T]) -> Vec<T> {
         let Some(text) = self.opt::<String>(name) else {
             return default.to_vec();
         };
