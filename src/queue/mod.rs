@@ -11,6 +11,7 @@ use crate::sync::{Condvar, MutexGuard};
 pub mod blocking;
 pub mod bounded;
 pub mod closable;
+pub mod fast;
 pub mod polling;
 
 /// What every queue of the ladder can do, so that code that moves items

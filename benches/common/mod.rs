@@ -1,0 +1,250 @@
+//! What the benches share: one adapter trait that every channel under test
+//! implements, the ladder's queues plugged into it through `queuelab::Queue`,
+//! crossbeam-channel and std's channels as peers, and the bench settings.
+//!
+//! Included by each bench with `#[path = "common/mod.rs"] mod common;`.
+#![allow(dead_code)] // each bench uses a different part
+
+use std::marker::PhantomData;
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use criterion::{Criterion, SamplingMode};
+use queuelab::Queue;
+
+/// The capacity a bench asks for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Cap {
+    Bounded(usize),
+    Unbounded,
+}
+
+impl Cap {
+    /// The capacities of the queue benches: 1, 64, 1024 and unbounded.
+    pub const ALL: [Cap; 4] = [
+        Cap::Bounded(1),
+        Cap::Bounded(64),
+        Cap::Bounded(1024),
+        Cap::Unbounded,
+    ];
+
+    /// A name usable in a criterion group: `cap64`, `unbounded`.
+    pub fn label(self) -> String {
+        match self {
+            Cap::Bounded(n) => format!("cap{n}"),
+            Cap::Unbounded => "unbounded".to_string(),
+        }
+    }
+
+    pub fn bound(self) -> Option<usize> {
+        match self {
+            Cap::Bounded(n) => Some(n),
+            Cap::Unbounded => None,
+        }
+    }
+}
+
+/// A channel under test, in the shape the bench bodies need: it hands out
+/// one sending end per producer and one receiving end per consumer.
+pub trait Channel: 'static {
+    /// The name in the bench ids and the results tables.
+    const NAME: &'static str;
+    type Tx: Send + 'static;
+    type Rx: Send + 'static;
+    /// `None` when this channel has no such capacity (the bench skips it).
+    fn open(cap: Cap, producers: usize, consumers: usize)
+    -> Option<(Vec<Self::Tx>, Vec<Self::Rx>)>;
+    /// Sends, waiting for room if the channel is bounded.
+    fn send(tx: &Self::Tx, item: u64);
+    /// Receives, waiting for an item.
+    fn recv(rx: &mut Self::Rx) -> u64;
+}
+
+/// How a ladder queue is built for a capacity; `None` if it has no such
+/// capacity.
+pub trait Build: Queue<u64> + Sized + 'static {
+    const NAME: &'static str;
+    fn build(cap: Cap) -> Option<Self>;
+}
+
+impl Build for queuelab::PollingQueue<u64> {
+    const NAME: &'static str = "polling";
+    fn build(cap: Cap) -> Option<Self> {
+        (cap == Cap::Unbounded).then(Self::new)
+    }
+}
+
+impl Build for queuelab::BlockingQueue<u64> {
+    const NAME: &'static str = "blocking";
+    fn build(cap: Cap) -> Option<Self> {
+        (cap == Cap::Unbounded).then(Self::new)
+    }
+}
+
+impl Build for queuelab::BoundedQueue<u64> {
+    const NAME: &'static str = "bounded";
+    fn build(cap: Cap) -> Option<Self> {
+        cap.bound().map(Self::new)
+    }
+}
+
+impl Build for queuelab::queue::closable::ClosableQueue<u64> {
+    const NAME: &'static str = "closable";
+    fn build(cap: Cap) -> Option<Self> {
+        Some(match cap {
+            Cap::Bounded(n) => Self::bounded(n),
+            Cap::Unbounded => Self::unbounded(),
+        })
+    }
+}
+
+impl Build for queuelab::queue::fast::ClosableQueue<u64> {
+    const NAME: &'static str = "fast";
+    fn build(cap: Cap) -> Option<Self> {
+        Some(match cap {
+            Cap::Bounded(n) => Self::bounded(n),
+            Cap::Unbounded => Self::unbounded(),
+        })
+    }
+}
+
+/// A queue of the ladder, shared through an `Arc` and used through the
+/// `queuelab::Queue` trait (the polling queue polls with `Backoff`).
+pub struct Ladder<Q>(PhantomData<Q>);
+
+impl<Q: Build> Channel for Ladder<Q> {
+    const NAME: &'static str = Q::NAME;
+    type Tx = Arc<Q>;
+    type Rx = Arc<Q>;
+
+    fn open(cap: Cap, producers: usize, consumers: usize) -> Option<(Vec<Arc<Q>>, Vec<Arc<Q>>)> {
+        let q = Arc::new(Q::build(cap)?);
+        Some((
+            vec![Arc::clone(&q); producers],
+            vec![Arc::clone(&q); consumers],
+        ))
+    }
+
+    fn send(tx: &Arc<Q>, item: u64) {
+        if tx.push(item).is_err() {
+            panic!("the bench never closes its queue");
+        }
+    }
+
+    fn recv(rx: &mut Arc<Q>) -> u64 {
+        rx.pop().expect("the bench never closes its queue")
+    }
+}
+
+/// crossbeam-channel: `bounded(n)` or `unbounded()`.
+pub struct Crossbeam;
+
+impl Channel for Crossbeam {
+    const NAME: &'static str = "crossbeam";
+    type Tx = crossbeam_channel::Sender<u64>;
+    type Rx = crossbeam_channel::Receiver<u64>;
+
+    fn open(
+        cap: Cap,
+        producers: usize,
+        consumers: usize,
+    ) -> Option<(Vec<Self::Tx>, Vec<Self::Rx>)> {
+        let (tx, rx) = match cap {
+            Cap::Bounded(n) => crossbeam_channel::bounded(n),
+            Cap::Unbounded => crossbeam_channel::unbounded(),
+        };
+        Some((vec![tx; producers], vec![rx; consumers]))
+    }
+
+    fn send(tx: &Self::Tx, item: u64) {
+        tx.send(item).expect("receivers outlive senders");
+    }
+
+    fn recv(rx: &mut Self::Rx) -> u64 {
+        rx.recv().expect("senders outlive receivers")
+    }
+}
+
+/// std's channels: `sync_channel(n)` or `channel()`. std's `Receiver` has
+/// one owner; with several consumers they share it in an
+/// `Arc<Mutex<Receiver>>`, the usual workaround (one consumer at a time
+/// waits in `recv` while holding the lock).
+pub struct Std;
+
+pub enum StdTx {
+    Bounded(mpsc::SyncSender<u64>),
+    Unbounded(mpsc::Sender<u64>),
+}
+
+pub enum StdRx {
+    Own(mpsc::Receiver<u64>),
+    Shared(Arc<Mutex<mpsc::Receiver<u64>>>),
+}
+
+impl Channel for Std {
+    const NAME: &'static str = "std";
+    type Tx = StdTx;
+    type Rx = StdRx;
+
+    fn open(cap: Cap, producers: usize, consumers: usize) -> Option<(Vec<StdTx>, Vec<StdRx>)> {
+        let (txs, rx) = match cap {
+            Cap::Bounded(n) => {
+                let (tx, rx) = mpsc::sync_channel(n);
+                let txs = (0..producers).map(|_| StdTx::Bounded(tx.clone())).collect();
+                (txs, rx)
+            }
+            Cap::Unbounded => {
+                let (tx, rx) = mpsc::channel();
+                let txs = (0..producers)
+                    .map(|_| StdTx::Unbounded(tx.clone()))
+                    .collect();
+                (txs, rx)
+            }
+        };
+        let rxs = if consumers == 1 {
+            vec![StdRx::Own(rx)]
+        } else {
+            let shared = Arc::new(Mutex::new(rx));
+            (0..consumers)
+                .map(|_| StdRx::Shared(Arc::clone(&shared)))
+                .collect()
+        };
+        Some((txs, rxs))
+    }
+
+    fn send(tx: &StdTx, item: u64) {
+        let sent = match tx {
+            StdTx::Bounded(tx) => tx.send(item).is_ok(),
+            StdTx::Unbounded(tx) => tx.send(item).is_ok(),
+        };
+        assert!(sent, "receivers outlive senders");
+    }
+
+    fn recv(rx: &mut StdRx) -> u64 {
+        let got = match rx {
+            StdRx::Own(rx) => rx.recv(),
+            StdRx::Shared(rx) => rx.lock().unwrap().recv(),
+        };
+        got.expect("senders outlive receivers")
+    }
+}
+
+/// Whether this is an optimised build (`cargo bench`) rather than the
+/// debug smoke test (`cargo test --benches`).
+pub const OPTIMISED: bool = !cfg!(debug_assertions);
+
+/// The criterion settings of every bench: 2 cores and a suite that must
+/// finish in minutes, so few samples of short, flat-sampled iterations.
+/// Command-line flags (`--quick`, `--sample-size`, ...) still override them.
+pub fn criterion() -> Criterion {
+    Criterion::default()
+        .sample_size(10)
+        .warm_up_time(Duration::from_millis(300))
+        .measurement_time(Duration::from_secs(1))
+        .configure_from_args()
+}
+
+/// Sampling mode for the benches: every iteration moves thousands of items
+/// across threads, so each takes milliseconds.
+pub const SAMPLING: SamplingMode = SamplingMode::Flat;

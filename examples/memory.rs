@@ -1,0 +1,185 @@
+//! What a missing bound costs in memory: a producer 10x faster than its
+//! consumer pushes 1,000,000 items of 256 bytes through a queue. With an
+//! unbounded queue the backlog piles up in memory (seed 002: "the program
+//! can crash for lack of memory"); with a bounded one the producer waits and
+//! the backlog stays at the capacity.
+//!
+//! Each case runs in a fresh child process (this same program, started with
+//! `--child CASE`), which reports its peak resident memory (`VmHWM` from
+//! `/proc/self/status`, Linux only), so that one case's heap cannot inflate
+//! the next one's figure. Prints a markdown table.
+//!
+//! ```text
+//! cargo run --release --example memory                  # 1,000,000 items
+//! cargo run --release --example memory -- --items 20000 # a quick look
+//! ```
+
+use std::hint::black_box;
+use std::process::Command;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use queuelab::queue::closable::ClosableQueue as Step4;
+use queuelab::queue::fast::ClosableQueue as Step5;
+
+/// Bytes carried by each item (a downloaded chunk, say).
+const ITEM_BYTES: usize = 256;
+/// Work per item: the consumer is 10x slower than the producer.
+const PRODUCER_WORK: Duration = Duration::from_nanos(100);
+const CONSUMER_WORK: Duration = Duration::from_nanos(1_000);
+/// The bound of the bounded cases.
+const BOUND: usize = 1_000;
+
+/// Busy work for `d`: stands for computing an item, without sleeping (a
+/// sleep would hand the core to the other thread and blur the 10x).
+fn work(d: Duration) {
+    let start = Instant::now();
+    while start.elapsed() < d {
+        std::hint::spin_loop();
+    }
+}
+
+/// The sending and receiving ends the scenario needs.
+trait Pipe: Sync {
+    fn send(&self, item: Vec<u8>);
+    fn recv(&self) -> Vec<u8>;
+    fn len(&self) -> usize;
+}
+
+macro_rules! closable_pipe {
+    ($queue:ty) => {
+        impl Pipe for $queue {
+            fn send(&self, item: Vec<u8>) {
+                self.put(item).expect("never closed");
+            }
+            fn recv(&self) -> Vec<u8> {
+                self.get().expect("never closed")
+            }
+            fn len(&self) -> usize {
+                self.len()
+            }
+        }
+    };
+}
+closable_pipe!(Step4<Vec<u8>>);
+closable_pipe!(Step5<Vec<u8>>);
+
+type Crossbeam = (
+    crossbeam_channel::Sender<Vec<u8>>,
+    crossbeam_channel::Receiver<Vec<u8>>,
+);
+
+impl Pipe for Crossbeam {
+    fn send(&self, item: Vec<u8>) {
+        self.0.send(item).expect("receiver alive");
+    }
+    fn recv(&self) -> Vec<u8> {
+        self.1.recv().expect("sender alive")
+    }
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+}
+
+/// The cases, by name: what each child process builds.
+const CASES: [&str; 7] = [
+    "no queue (the process alone)",
+    "step 4 ClosableQueue::unbounded()",
+    "step 4 ClosableQueue::bounded(1000)",
+    "step 5 ClosableQueue::unbounded()",
+    "step 5 ClosableQueue::bounded(1000)",
+    "crossbeam_channel::unbounded()",
+    "crossbeam_channel::bounded(1000)",
+];
+
+/// Runs the scenario; returns the time and the largest backlog seen (the
+/// producer samples `len()` every 1,024 items).
+fn run(pipe: &dyn Pipe, items: usize) -> (Duration, usize) {
+    let start = Instant::now();
+    let most = thread::scope(|s| {
+        s.spawn(|| {
+            for _ in 0..items {
+                work(CONSUMER_WORK);
+                black_box(pipe.recv());
+            }
+        });
+        let mut most = 0;
+        for n in 0..items {
+            work(PRODUCER_WORK);
+            pipe.send(vec![n as u8; ITEM_BYTES]);
+            if n % 1024 == 0 {
+                most = most.max(pipe.len());
+            }
+        }
+        most
+    });
+    (start.elapsed(), most)
+}
+
+/// Peak resident set of this process in KiB, from `/proc/self/status`.
+fn peak_rss_kib() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").expect("Linux /proc");
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmHWM:"))
+        .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
+        .expect("VmHWM in /proc/self/status")
+}
+
+fn child(case: usize, items: usize) {
+    let (elapsed, most) = match case {
+        0 => (Duration::ZERO, 0),
+        1 => run(&Step4::unbounded(), items),
+        2 => run(&Step4::bounded(BOUND), items),
+        3 => run(&Step5::unbounded(), items),
+        4 => run(&Step5::bounded(BOUND), items),
+        5 => run(&crossbeam_channel::unbounded(), items),
+        6 => run(&crossbeam_channel::bounded(BOUND), items),
+        _ => panic!("no case {case}"),
+    };
+    // One line for the parent: peak KiB, seconds, largest backlog.
+    println!("{} {} {}", peak_rss_kib(), elapsed.as_secs_f64(), most);
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let value_of = |flag: &str| {
+        args.iter()
+            .position(|a| a == flag)
+            .map(|i| args[i + 1].parse::<usize>().expect("a number"))
+    };
+    let items = value_of("--items").unwrap_or(1_000_000);
+    if let Some(case) = value_of("--child") {
+        child(case, items);
+        return;
+    }
+
+    let exe = std::env::current_exe().expect("own path");
+    println!(
+        "{items} items of {ITEM_BYTES} bytes; the producer works {} ns per item, the consumer {} ns.",
+        PRODUCER_WORK.as_nanos(),
+        CONSUMER_WORK.as_nanos()
+    );
+    println!();
+    println!("| queue | peak resident memory | most items waiting | time |");
+    println!("|---|---:|---:|---:|");
+    for (case, name) in CASES.iter().enumerate() {
+        let out = Command::new(&exe)
+            .args(["--child", &case.to_string(), "--items", &items.to_string()])
+            .output()
+            .expect("start a child process");
+        assert!(out.status.success(), "case {name} failed: {out:?}");
+        let line = String::from_utf8(out.stdout).expect("utf-8");
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        let (kib, secs, most): (u64, f64, usize) = (
+            fields[0].parse().unwrap(),
+            fields[1].parse().unwrap(),
+            fields[2].parse().unwrap(),
+        );
+        println!(
+            "| {name} | {:.1} MiB | {most} | {:.2} s |",
+            kib as f64 / 1024.0,
+            secs
+        );
+    }
+}

@@ -1,0 +1,564 @@
+//! Step 5: the closable queue of step 4, made fast.
+//!
+//! Work in progress (issue 5): for now this is step 4 unchanged, so that the
+//! benches can measure the starting point.
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::panic::{RefUnwindSafe, UnwindSafe};
+use std::time::Duration;
+
+use crate::error::{
+    Closed, GetTimeoutError, PutTimeoutError, TaskDoneError, TryGetError, TryPutError,
+};
+use crate::queue::{Deadline, Queue, ZERO_CAPACITY};
+use crate::sync::{Condvar, Mutex, MutexGuard};
+
+/// A FIFO queue, bounded or not, that can be closed and tracks unfinished
+/// tasks (step 4 of the ladder).
+///
+/// ```
+/// use std::thread;
+/// use queuelab::ClosableQueue;
+///
+/// let q = ClosableQueue::bounded(4);
+/// thread::scope(|s| {
+///     let worker = s.spawn(|| {
+///         let mut sum = 0;
+///         for n in &q {
+///             sum += n; // the item is marked done when the next one is asked for
+///         }
+///         sum // the loop ended: the queue is closed and drained
+///     });
+///     for n in 1..=10 {
+///         q.put(n).unwrap();
+///     }
+///     q.close();
+///     q.join(); // every item has been processed
+///     assert_eq!(worker.join().unwrap(), 55);
+/// });
+/// ```
+// ANCHOR: struct
+pub struct ClosableQueue<T> {
+    state: Mutex<State<T>>,
+    not_empty: Condvar,
+    not_full: Condvar,
+    all_done: Condvar,
+    capacity: Option<usize>,
+}
+
+struct State<T> {
+    items: VecDeque<T>,
+    closed: bool,
+    unfinished: usize,
+}
+// ANCHOR_END: struct
+
+impl<T> ClosableQueue<T> {
+    // ANCHOR: with_capacity
+    fn with_capacity(capacity: Option<usize>) -> Self {
+        ClosableQueue {
+            state: Mutex::new(State {
+                items: VecDeque::with_capacity(capacity.unwrap_or(0).min(1024)),
+                closed: false,
+                unfinished: 0,
+            }),
+            not_empty: Condvar::new(),
+            not_full: Condvar::new(),
+            all_done: Condvar::new(),
+            capacity,
+        }
+    }
+    // ANCHOR_END: with_capacity
+
+    /// An empty queue with no bound: `put` never waits.
+    ///
+    /// ```
+    /// let q = queuelab::ClosableQueue::<u32>::unbounded();
+    /// assert_eq!(q.capacity(), None);
+    /// ```
+    pub fn unbounded() -> Self {
+        Self::with_capacity(None)
+    }
+
+    /// An empty queue that holds at most `capacity` items: `put` waits while
+    /// it is full.
+    ///
+    /// # Panics
+    ///
+    /// If `capacity` is 0. Python's `Queue(0)` means "unbounded", Go's and
+    /// crossbeam's capacity 0 means "rendezvous"; this crate refuses to guess.
+    ///
+    /// ```
+    /// let q = queuelab::ClosableQueue::<u32>::bounded(8);
+    /// assert_eq!(q.capacity(), Some(8));
+    /// ```
+    ///
+    /// ```should_panic
+    /// let q = queuelab::ClosableQueue::<u32>::bounded(0); // panics: say what you mean
+    /// ```
+    // ANCHOR: bounded
+    pub fn bounded(capacity: usize) -> Self {
+        assert!(capacity > 0, "{ZERO_CAPACITY}");
+        Self::with_capacity(Some(capacity))
+    }
+    // ANCHOR_END: bounded
+
+    // ANCHOR: is_full
+    fn is_full(&self, state: &State<T>) -> bool {
+        self.capacity.is_some_and(|cap| state.items.len() >= cap)
+    }
+    // ANCHOR_END: is_full
+
+    /// Appends under the lock the caller holds, counts the new task and
+    /// wakes one consumer.
+    // ANCHOR: push_locked
+    fn push_locked(&self, state: &mut MutexGuard<'_, State<T>>, item: T) {
+        state.items.push_back(item);
+        state.unfinished += 1;
+        self.not_empty.notify_one();
+    }
+    // ANCHOR_END: push_locked
+
+    /// Pops under the lock the caller holds and wakes one producer.
+    // ANCHOR: pop_locked
+    fn pop_locked(&self, state: &mut MutexGuard<'_, State<T>>) -> Option<T> {
+        let item = state.items.pop_front()?;
+        if self.capacity.is_some() {
+            self.not_full.notify_one();
+        }
+        Some(item)
+    }
+    // ANCHOR_END: pop_locked
+
+    /// Adds `item` at the back, sleeping while the queue is full. Once the
+    /// queue is closed, before or during the wait, the item comes back in
+    /// `Err(Closed(item))`.
+    ///
+    /// ```
+    /// use queuelab::{ClosableQueue, Closed};
+    /// let q = ClosableQueue::unbounded();
+    /// assert_eq!(q.put(1), Ok(()));
+    /// q.close();
+    /// assert_eq!(q.put(2), Err(Closed(2)));
+    /// ```
+    // ANCHOR: put
+    pub fn put(&self, item: T) -> Result<(), Closed<T>> {
+        let mut state = self.state.lock();
+        while !state.closed && self.is_full(&state) {
+            self.not_full.wait(&mut state);
+        }
+        if state.closed {
+            return Err(Closed(item));
+        }
+        self.push_locked(&mut state, item);
+        Ok(())
+    }
+    // ANCHOR_END: put
+
+    /// Adds `item` if there is room right now and the queue is open;
+    /// otherwise hands it back in [`TryPutError::Full`] or
+    /// [`TryPutError::Closed`].
+    ///
+    /// ```
+    /// use queuelab::{ClosableQueue, TryPutError};
+    /// let q = ClosableQueue::bounded(1);
+    /// assert_eq!(q.try_put('a'), Ok(()));
+    /// assert_eq!(q.try_put('b'), Err(TryPutError::Full('b')));
+    /// ```
+    // ANCHOR: try_put
+    pub fn try_put(&self, item: T) -> Result<(), TryPutError<T>> {
+        let mut state = self.state.lock();
+        if state.closed {
+            return Err(TryPutError::Closed(item));
+        }
+        if self.is_full(&state) {
+            return Err(TryPutError::Full(item));
+        }
+        self.push_locked(&mut state, item);
+        Ok(())
+    }
+    // ANCHOR_END: try_put
+
+    /// Like [`put`](Self::put), but gives up when no room has been made
+    /// within `timeout`. The item comes back in
+    /// [`PutTimeoutError::Timeout`] or [`PutTimeoutError::Closed`].
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use queuelab::{ClosableQueue, PutTimeoutError};
+    /// let q = ClosableQueue::bounded(1);
+    /// q.put(1).unwrap();
+    /// assert_eq!(q.put_timeout(2, Duration::from_millis(1)), Err(PutTimeoutError::Timeout(2)));
+    /// ```
+    // ANCHOR: put_timeout
+    pub fn put_timeout(&self, item: T, timeout: Duration) -> Result<(), PutTimeoutError<T>> {
+        let deadline = Deadline::after(timeout);
+        let mut state = self.state.lock();
+        while !state.closed && self.is_full(&state) {
+            if deadline.wait(&self.not_full, &mut state) && !state.closed && self.is_full(&state) {
+                return Err(PutTimeoutError::Timeout(item));
+            }
+        }
+        if state.closed {
+            return Err(PutTimeoutError::Closed(item));
+        }
+        self.push_locked(&mut state, item);
+        Ok(())
+    }
+    // ANCHOR_END: put_timeout
+
+    /// Takes the item at the front, sleeping until there is one. `None`
+    /// only when the queue is closed **and** drained: items put before
+    /// `close` are still handed out.
+    ///
+    /// ```
+    /// let q = queuelab::ClosableQueue::unbounded();
+    /// q.put('a').unwrap();
+    /// q.close();
+    /// assert_eq!(q.get(), Some('a'));
+    /// assert_eq!(q.get(), None);
+    /// ```
+    // ANCHOR: get
+    pub fn get(&self) -> Option<T> {
+        let mut state = self.state.lock();
+        loop {
+            if let Some(item) = self.pop_locked(&mut state) {
+                return Some(item);
+            }
+            if state.closed {
+                return None;
+            }
+            self.not_empty.wait(&mut state);
+        }
+    }
+    // ANCHOR_END: get
+
+    /// Takes the item at the front without waiting:
+    /// [`TryGetError::Empty`] if there is none yet, [`TryGetError::Closed`]
+    /// if none will ever come.
+    ///
+    /// ```
+    /// use queuelab::{ClosableQueue, TryGetError};
+    /// let q = ClosableQueue::<u8>::unbounded();
+    /// assert_eq!(q.try_get(), Err(TryGetError::Empty));
+    /// ```
+    // ANCHOR: try_get
+    pub fn try_get(&self) -> Result<T, TryGetError> {
+        let mut state = self.state.lock();
+        match self.pop_locked(&mut state) {
+            Some(item) => Ok(item),
+            None if state.closed => Err(TryGetError::Closed),
+            None => Err(TryGetError::Empty),
+        }
+    }
+    // ANCHOR_END: try_get
+
+    /// Like [`get`](Self::get), but gives up with
+    /// [`GetTimeoutError::Timeout`] when no item has arrived within
+    /// `timeout`; [`GetTimeoutError::Closed`] when closed and drained.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use queuelab::{ClosableQueue, GetTimeoutError};
+    /// let q = ClosableQueue::<u8>::bounded(1);
+    /// assert_eq!(q.get_timeout(Duration::from_millis(1)), Err(GetTimeoutError::Timeout));
+    /// ```
+    // ANCHOR: get_timeout
+    pub fn get_timeout(&self, timeout: Duration) -> Result<T, GetTimeoutError> {
+        let deadline = Deadline::after(timeout);
+        let mut state = self.state.lock();
+        loop {
+            if let Some(item) = self.pop_locked(&mut state) {
+                return Ok(item);
+            }
+            if state.closed {
+                return Err(GetTimeoutError::Closed);
+            }
+            if deadline.wait(&self.not_empty, &mut state) && state.items.is_empty() && !state.closed
+            {
+                return Err(GetTimeoutError::Timeout);
+            }
+        }
+    }
+    // ANCHOR_END: get_timeout
+
+    /// Closes the queue: from now on every put hands its item back, and
+    /// every thread sleeping in a put or a get is woken. Items already inside
+    /// stay gettable. Idempotent: returns `true` only for the call that
+    /// closed it.
+    ///
+    /// ```
+    /// let q = queuelab::ClosableQueue::<u8>::unbounded();
+    /// assert!(q.close());
+    /// assert!(!q.close());
+    /// assert!(q.is_closed());
+    /// ```
+    // ANCHOR: close
+    pub fn close(&self) -> bool {
+        let mut state = self.state.lock();
+        if state.closed {
+            return false;
+        }
+        state.closed = true;
+        self.not_empty.notify_all();
+        self.not_full.notify_all();
+        true
+    }
+    // ANCHOR_END: close
+
+    /// Closes the queue (as [`close`](Self::close)) and hands back every
+    /// item still inside, oldest first, so nothing is lost. Those items no
+    /// longer count as unfinished tasks, so a `join` waits only for the items
+    /// that consumers already took.
+    ///
+    /// ```
+    /// let q = queuelab::ClosableQueue::unbounded();
+    /// q.put(1).unwrap();
+    /// q.put(2).unwrap();
+    /// assert_eq!(q.close_now(), vec![1, 2]);
+    /// assert_eq!(q.unfinished_tasks(), 0);
+    /// assert_eq!(q.get(), None);
+    /// ```
+    // ANCHOR: close_now
+    pub fn close_now(&self) -> Vec<T> {
+        let mut state = self.state.lock();
+        state.closed = true;
+        let items: Vec<T> = state.items.drain(..).collect();
+        state.unfinished = state.unfinished.saturating_sub(items.len());
+        if state.unfinished == 0 {
+            self.all_done.notify_all();
+        }
+        self.not_empty.notify_all();
+        self.not_full.notify_all();
+        items
+    }
+    // ANCHOR_END: close_now
+
+    /// Whether [`close`](Self::close) or [`close_now`](Self::close_now) has
+    /// been called. Unlike `len`, this never goes stale once it is `true`.
+    ///
+    /// ```
+    /// let q = queuelab::ClosableQueue::<u8>::unbounded();
+    /// assert!(!q.is_closed());
+    /// ```
+    pub fn is_closed(&self) -> bool {
+        self.state.lock().closed
+    }
+
+    /// How many items are inside. A snapshot: another thread may change it
+    /// before the caller has read the number, so use it for reports, never
+    /// to decide whether a `get` will wait (seed 000).
+    ///
+    /// ```
+    /// let q = queuelab::ClosableQueue::unbounded();
+    /// q.put(()).unwrap();
+    /// assert_eq!(q.len(), 1);
+    /// ```
+    // ANCHOR: len
+    pub fn len(&self) -> usize {
+        self.state.lock().items.len()
+    }
+    // ANCHOR_END: len
+
+    /// `len() == 0`, with the same caveat: it may be stale when it returns.
+    ///
+    /// ```
+    /// assert!(queuelab::ClosableQueue::<()>::unbounded().is_empty());
+    /// ```
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The most items the queue holds at once; `None` when unbounded.
+    ///
+    /// ```
+    /// assert_eq!(queuelab::ClosableQueue::<()>::bounded(3).capacity(), Some(3));
+    /// ```
+    pub fn capacity(&self) -> Option<usize> {
+        self.capacity
+    }
+
+    /// Marks one task as finished: call it once for each item taken with a
+    /// `get`, after processing it. (Iterating does this for you.) When the
+    /// count of unfinished tasks reaches zero, every `join` returns. Called
+    /// more often than items were put, it returns [`TaskDoneError`] and
+    /// changes nothing.
+    ///
+    /// ```
+    /// let q = queuelab::ClosableQueue::unbounded();
+    /// q.put("job").unwrap();
+    /// let job = q.get().unwrap();
+    /// assert_eq!(q.unfinished_tasks(), 1); // taken, but not yet done
+    /// q.task_done().unwrap();
+    /// assert_eq!(q.unfinished_tasks(), 0);
+    /// assert!(q.task_done().is_err());
+    /// ```
+    // ANCHOR: task_done
+    pub fn task_done(&self) -> Result<(), TaskDoneError> {
+        let mut state = self.state.lock();
+        if state.unfinished == 0 {
+            return Err(TaskDoneError);
+        }
+        state.unfinished -= 1;
+        if state.unfinished == 0 {
+            self.all_done.notify_all();
+        }
+        Ok(())
+    }
+    // ANCHOR_END: task_done
+
+    /// Sleeps until every item ever put has been marked done with
+    /// [`task_done`](Self::task_done) (or handed back by
+    /// [`close_now`](Self::close_now)). Closing the queue does not release
+    /// it: closing says no more items will come, not that the ones inside
+    /// are done.
+    ///
+    /// ```
+    /// let q = queuelab::ClosableQueue::<u8>::unbounded();
+    /// q.join(); // nothing was ever put: returns at once
+    /// ```
+    // ANCHOR: join
+    pub fn join(&self) {
+        let mut state = self.state.lock();
+        while state.unfinished > 0 {
+            self.all_done.wait(&mut state);
+        }
+    }
+    // ANCHOR_END: join
+
+    /// How many items were put and not yet marked done: those inside plus
+    /// those that consumers are working on.
+    ///
+    /// ```
+    /// let q = queuelab::ClosableQueue::unbounded();
+    /// q.put(1).unwrap();
+    /// assert_eq!(q.unfinished_tasks(), 1);
+    /// ```
+    pub fn unfinished_tasks(&self) -> usize {
+        self.state.lock().unfinished
+    }
+
+    /// An iterator that takes items with [`get`](Self::get) until the queue
+    /// is closed and drained, and marks each item done when the next one is
+    /// asked for or when the iterator is dropped (also while a panic
+    /// unwinds), so a worker that crashes cannot leave a `join` hanging.
+    ///
+    /// ```
+    /// let q = queuelab::ClosableQueue::unbounded();
+    /// q.put(1).unwrap();
+    /// q.put(2).unwrap();
+    /// q.close();
+    /// assert_eq!(q.iter().collect::<Vec<_>>(), vec![1, 2]);
+    /// assert_eq!(q.unfinished_tasks(), 0);
+    /// ```
+    pub fn iter(&self) -> Iter<'_, T> {
+        Iter {
+            queue: self,
+            holding: false,
+        }
+    }
+}
+
+/// The iterator of [`ClosableQueue::iter`] and of `for item in &queue`.
+///
+/// ```
+/// let q = queuelab::ClosableQueue::unbounded();
+/// q.put("a").unwrap();
+/// let mut it = q.iter();
+/// assert_eq!(it.next(), Some("a"));
+/// drop(it); // marks "a" done
+/// assert_eq!(q.unfinished_tasks(), 0);
+/// ```
+pub struct Iter<'a, T> {
+    queue: &'a ClosableQueue<T>,
+    /// The last item handed out has not been marked done yet.
+    holding: bool,
+}
+
+impl<T> Iter<'_, T> {
+    // ANCHOR: finish_held
+    fn finish_held(&mut self) {
+        if std::mem::take(&mut self.holding) {
+            // Cannot fail unless the user also called `task_done` for an
+            // item that this iterator handed out; then there is nothing left
+            // to mark and nothing to do.
+            let _ = self.queue.task_done();
+        }
+    }
+    // ANCHOR_END: finish_held
+}
+
+impl<T> Iterator for Iter<'_, T> {
+    type Item = T;
+
+    // ANCHOR: iter_next
+    fn next(&mut self) -> Option<T> {
+        self.finish_held();
+        let item = self.queue.get()?;
+        self.holding = true;
+        Some(item)
+    }
+    // ANCHOR_END: iter_next
+}
+
+impl<T> Drop for Iter<'_, T> {
+    // ANCHOR: iter_drop
+    fn drop(&mut self) {
+        self.finish_held();
+    }
+    // ANCHOR_END: iter_drop
+}
+
+impl<T> fmt::Debug for Iter<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Iter")
+            .field("holding", &self.holding)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<'a, T> IntoIterator for &'a ClosableQueue<T> {
+    type Item = T;
+    type IntoIter = Iter<'a, T>;
+
+    fn into_iter(self) -> Iter<'a, T> {
+        self.iter()
+    }
+}
+
+impl<T> fmt::Debug for ClosableQueue<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let state = self.state.lock();
+        f.debug_struct("ClosableQueue")
+            .field("len", &state.items.len())
+            .field("capacity", &self.capacity)
+            .field("closed", &state.closed)
+            .field("unfinished", &state.unfinished)
+            .finish_non_exhaustive()
+    }
+}
+
+// No user code runs while the lock is held (the lock only guards `VecDeque`
+// operations and counters), so a panic can never leave the queue
+// half-changed.
+impl<T> UnwindSafe for ClosableQueue<T> {}
+impl<T> RefUnwindSafe for ClosableQueue<T> {}
+
+impl<T: Send> Queue<T> for ClosableQueue<T> {
+    fn push(&self, item: T) -> Result<(), T> {
+        self.put(item).map_err(Closed::into_inner)
+    }
+
+    fn pop(&self) -> Option<T> {
+        self.get()
+    }
+
+    fn try_pop(&self) -> Option<T> {
+        self.try_get().ok()
+    }
+
+    fn len(&self) -> usize {
+        self.len()
+    }
+}
