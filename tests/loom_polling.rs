@@ -15,7 +15,8 @@
 
 mod loom_common;
 
-use loom::sync::Arc;
+use std::sync::Arc;
+
 use loom::thread;
 use loom_common::{TOO_MANY_BRANCHES, check, expect_failure};
 use queuelab::{PollingQueue, Queue};
@@ -37,10 +38,6 @@ fn busy_poll<T>(q: &PollingQueue<T>) -> T {
 fn busy_poll_without_yield_is_rejected() {
     let message = expect_failure("polling::busy_poll_without_yield", || {
         let q = Arc::new(PollingQueue::new());
-        // The spinning consumer is the spawned thread, not the model's main
-        // thread: if the main thread spawned a thread and then failed
-        // before switching, loom 0.7 would drop the unstarted thread's
-        // closure outside the model and abort the whole test binary.
         let consumer = {
             let q = Arc::clone(&q);
             thread::spawn(move || busy_poll(&q))

@@ -51,6 +51,14 @@ where
 /// The panic hook still prints the failure as usual, so running the test
 /// with `--nocapture` shows loom's own output (the files in `book/src/loom/`
 /// are made that way).
+///
+/// Share data in a failing model with `std::sync::Arc`, not
+/// `loom::sync::Arc`: loom 0.7's `Arc` calls into the model when it is
+/// dropped, and when loom has just panicked (a deadlock, or a failure in a
+/// thread whose spawn it had not started yet) that second panic during
+/// unwinding aborts the whole test binary. Nothing is lost: the broken
+/// variants' bugs are in their locks and condition variables, which loom
+/// still models.
 pub fn expect_failure<F>(name: &str, model: F) -> String
 where
     F: Fn() + Sync + Send + 'static,
