@@ -1,0 +1,69 @@
+"""Chapter 11: seed 000's multiprocessing.Queue stories.
+
+    python3 ch11_mp_feeder.py empty    # story 1
+    python3 ch11_mp_feeder.py exit     # story 2
+
+1. put() hands the item to a background "feeder" thread that writes it into
+   a pipe later, so right after put() the queue can still look empty.
+2. A process that put an item too big for the pipe cannot exit until someone
+   reads it: at exit it waits for its feeder thread, which waits for room.
+"""
+
+import fcntl
+import multiprocessing as mp
+import os
+import sys
+from queue import Empty
+
+TRIALS = 1000
+
+
+def right_after_put():
+    q = mp.Queue()
+    looked_empty = raised_empty = 0
+    for _ in range(TRIALS):
+        q.put("job")
+        if q.empty():
+            looked_empty += 1
+        try:
+            q.get_nowait()
+        except Empty:
+            raised_empty += 1
+            q.get()  # it was there all along: wait for the feeder to write it
+    print(f"in {TRIALS} trials of put() then, at once, empty() and get_nowait():")
+    print(f"empty() was True {looked_empty} times, get_nowait() raised Empty {raised_empty} times")
+
+
+def pipe_size():
+    r, w = os.pipe()
+    size = fcntl.fcntl(w, fcntl.F_GETPIPE_SZ)
+    os.close(r)
+    os.close(w)
+    return size
+
+
+def producer(q, size):
+    q.put(b"x" * size)  # returns at once: the feeder thread writes it
+
+
+def child_exits(size):
+    q = mp.Queue()
+    child = mp.Process(target=producer, args=(q, size))
+    child.start()
+    child.join(timeout=2.0)
+    before = "exited" if child.exitcode is not None else "still alive after join(timeout=2)"
+    item = q.get()  # read the item: the feeder can finish, and the child exits
+    child.join()
+    print(f"item of {size:>9,} bytes: child {before}; "
+          f"after get() of {len(item):,} bytes it exited with code {child.exitcode}")
+
+
+if __name__ == "__main__":
+    mp.set_start_method("fork")
+    part = sys.argv[1] if len(sys.argv) > 1 else "both"
+    if part in ("empty", "both"):
+        right_after_put()
+    if part in ("exit", "both"):
+        print(f"a child process puts one item and exits; the pipe holds {pipe_size():,} bytes")
+        child_exits(1_000)
+        child_exits(1_000_000)
