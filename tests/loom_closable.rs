@@ -60,6 +60,74 @@ fn close_wakes_blocked_consumers() {
     });
 }
 
+/// A full queue (capacity 1) with two producers asleep on it and one
+/// consumer: each `get` wakes one producer, and none is left asleep.
+#[test]
+fn full_two_blocked_producers_one_consumer() {
+    check("closable::full_two_blocked_producers_one_consumer", || {
+        let q = Arc::new(ClosableQueue::bounded(1));
+        q.put(0).unwrap();
+        let producers: Vec<_> = [1, 2]
+            .into_iter()
+            .map(|item| {
+                let q = Arc::clone(&q);
+                thread::spawn(move || q.put(item))
+            })
+            .collect();
+        let mut got: Vec<u32> = (0..3).map(|_| q.get().unwrap()).collect();
+        for p in producers {
+            assert_eq!(p.join().unwrap(), Ok(()));
+        }
+        assert_eq!(got[0], 0);
+        got.sort_unstable();
+        assert_eq!(got, [0, 1, 2]);
+        assert_eq!(q.unfinished_tasks(), 3);
+    });
+}
+
+/// An empty queue (capacity 1) with two consumers asleep on it and one
+/// producer with two items; the second `put` may have to wait for room.
+#[test]
+fn empty_two_blocked_consumers_one_producer() {
+    check("closable::empty_two_blocked_consumers_one_producer", || {
+        let q = Arc::new(ClosableQueue::bounded(1));
+        let consumers: Vec<_> = (0..2)
+            .map(|_| {
+                let q = Arc::clone(&q);
+                thread::spawn(move || q.get())
+            })
+            .collect();
+        q.put(1).unwrap();
+        q.put(2).unwrap();
+        let mut got: Vec<u32> = consumers
+            .into_iter()
+            .map(|c| c.join().unwrap().unwrap())
+            .collect();
+        got.sort_unstable();
+        assert_eq!(got, [1, 2]);
+    });
+}
+
+/// Two consumers asleep, one item put, then `close`: the item still goes to
+/// exactly one consumer, and the other is woken to see the end.
+#[test]
+fn close_with_item_inside_two_consumers() {
+    check("closable::close_with_item_inside_two_consumers", || {
+        let q = Arc::new(ClosableQueue::unbounded());
+        let consumers: Vec<_> = (0..2)
+            .map(|_| {
+                let q = Arc::clone(&q);
+                thread::spawn(move || q.get())
+            })
+            .collect();
+        q.put(1).unwrap();
+        assert!(q.close());
+        let mut got: Vec<Option<u32>> = consumers.into_iter().map(|c| c.join().unwrap()).collect();
+        got.sort_unstable();
+        assert_eq!(got, [None, Some(1)]);
+    });
+}
+
 /// Two producers asleep on a full queue (capacity 1): `close` wakes both and
 /// hands each its item back. The item already inside stays gettable, and a
 /// later `put` hands its item back too.
