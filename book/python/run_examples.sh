@@ -9,7 +9,8 @@
 #
 # PYTHON picks the interpreter (default python3). ch04_shutdown313.py needs
 # Python 3.13 or later: PYTHON313, python3.13 or pyenv's 3.13.0, the first
-# that runs; without one its old transcript is kept.
+# that runs; without one its old transcript is kept. ch08_hypothesis.py needs
+# `pip install hypothesis`; without it, likewise.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -63,6 +64,12 @@ transcript ch03_memory python3 "$PYTHON" ch03_memory.py
 transcript ch04_task_done python3 "$PYTHON" ch04_task_done.py
 transcript ch04_closable python3 "$PYTHON" ch04_closable.py
 transcript ch04_sentinel_traps python3 "$PYTHON" ch04_sentinel_traps.py
+
+if "$PYTHON" -c 'import hypothesis' >/dev/null 2>&1; then
+    transcript ch08_hypothesis python3 "$PYTHON" ch08_hypothesis.py
+elif wanted ch08_hypothesis; then
+    echo "hypothesis is not installed (pip install hypothesis): kept $out/ch08_hypothesis.txt as it was" >&2
+fi
 
 # The first interpreter that really is 3.13 or later (a pyenv shim may exist
 # and still refuse to run).
