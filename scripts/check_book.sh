@@ -85,7 +85,7 @@ step "book snippets"
 unregistered=0
 for chapter in book/src/*.md; do
     # A ```rust block that is not ```rust,ignore is a snippet to test.
-    if grep -qE '^```rust(,(should_panic|no_run|edition[0-9]+))*$' "$chapter" &&
+    if grep -qE '^```rust(,(should_panic|no_run|compile_fail|edition[0-9]+))*$' "$chapter" &&
         ! grep -qF "include_str!(\"../$chapter\")" src/book_doctests.rs; then
         echo "  $chapter has Rust snippets but is not in src/book_doctests.rs" >&2
         unregistered=$((unregistered + 1))
