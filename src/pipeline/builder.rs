@@ -137,8 +137,9 @@ impl<'a, T: Send + 'a> Pipeline<'a, T, T> {
     /// A pipeline with no stages yet, fed by `source`.
     ///
     /// The source is iterated in a thread of its own, so its iterator must
-    /// be `Send`. It is pulled lazily: an item is taken only when the first
-    /// queue has room, and after a failure no more items are taken.
+    /// be `Send`. It is pulled lazily: the source thread takes the next item
+    /// only once the previous one is in the first queue (so with a bounded
+    /// queue it waits for room), and after a failure it takes no more.
     ///
     /// ```
     /// use queuelab::Pipeline;
