@@ -37,6 +37,10 @@ mod imp {
             Mutex(loom::sync::Mutex::new(value))
         }
 
+        pub(crate) fn into_inner(self) -> T {
+            self.0.into_inner().unwrap()
+        }
+
         pub(crate) fn lock(&self) -> MutexGuard<'_, T> {
             MutexGuard {
                 mutex: &self.0,

@@ -5,8 +5,8 @@ use std::sync::Arc;
 use std::thread::{self, Scope};
 use std::time::Instant;
 
+use crate::ClosableQueue;
 use crate::queue::ZERO_CAPACITY;
-use crate::queue::closable::ClosableQueue;
 
 use super::report::{BoxError, PipelineError, PipelineReport};
 use super::run::{self, AbortOnUnwind, RunState};

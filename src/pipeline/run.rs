@@ -3,12 +3,13 @@
 
 use std::any::Any;
 use std::panic::{self, AssertUnwindSafe};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use crate::queue::closable::ClosableQueue;
+use crate::ClosableQueue;
+use crate::sync::Mutex;
 
 use super::report::{BoxError, PipelineError, PipelineReport, StageFailure, StageReport};
 
@@ -56,12 +57,6 @@ pub(crate) fn new_queue<T>(capacity: Option<usize>) -> ClosableQueue<T> {
         Some(cap) => ClosableQueue::bounded(cap),
         None => ClosableQueue::unbounded(),
     }
-}
-
-/// Locks a std mutex of the run state. No code that can panic runs while
-/// one is held, so a poisoned lock is still consistent: use it.
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 fn nanos(d: Duration) -> u64 {
@@ -123,7 +118,7 @@ impl<'a> RunState<'a> {
     pub(crate) fn register<T: Send + 'a>(&self, j: usize, queue: &Arc<ClosableQueue<T>>) {
         let queue = Arc::clone(queue);
         let closer: Closer<'a> = Box::new(move || queue.close_now().len() as u64);
-        let mut closers = lock(&self.closers);
+        let mut closers = self.closers.lock();
         if self.aborted.load(Ordering::Acquire) {
             self.queues[j].lost.fetch_add(closer(), Ordering::Relaxed);
         }
@@ -142,7 +137,7 @@ impl<'a> RunState<'a> {
         if self.aborted.swap(true, Ordering::AcqRel) {
             return;
         }
-        let closers = lock(&self.closers);
+        let closers = self.closers.lock();
         for (j, close) in closers.iter() {
             self.queues[*j].lost.fetch_add(close(), Ordering::Relaxed);
         }
@@ -152,7 +147,7 @@ impl<'a> RunState<'a> {
     /// Records a failure (the first one wins) and aborts the run.
     fn fail(&self, stage: Option<usize>, failure: StageFailure) {
         {
-            let mut first = lock(&self.failure);
+            let mut first = self.failure.lock();
             if first.is_none() {
                 *first = Some((stage, failure));
             }
@@ -208,11 +203,7 @@ impl<'a> RunState<'a> {
             elapsed,
             stages,
         };
-        match self
-            .failure
-            .into_inner()
-            .unwrap_or_else(PoisonError::into_inner)
-        {
+        match self.failure.into_inner() {
             None => Ok(report),
             Some((stage_index, failure)) => Err(PipelineError {
                 stage_index,

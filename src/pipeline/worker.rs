@@ -21,8 +21,8 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::thread::{self, JoinHandle};
 use std::time::Duration;
 
+use crate::ClosableQueue;
 use crate::error::Closed;
-use crate::queue::closable::ClosableQueue;
 use crate::queue::polling::PollingQueue;
 use crate::sync::Backoff;
 
