@@ -507,10 +507,13 @@ fn one_close_wakes_every_blocked_producer() {
         let timed_puts: Vec<_> = (4..=5)
             .map(|i| spawn_until_blocked(s, move || q.put_timeout(i, LONG)))
             .collect();
-        assert!(puts.iter().all(|p| !p.is_finished()));
-        assert!(timed_puts.iter().all(|p| !p.is_finished()));
+        let all_waited =
+            puts.iter().all(|p| !p.is_finished()) && timed_puts.iter().all(|p| !p.is_finished());
 
-        assert!(q.close()); // one call; every producer must wake
+        // One call; every producer must wake. (Close before asserting: a
+        // failed assertion must not leave the others blocked for ever.)
+        assert!(q.close());
+        assert!(all_waited, "a put did not wait on a full queue");
 
         let mut handed_back: Vec<i32> = puts.into_iter().map(|p| p.join().unwrap_err().0).collect();
         handed_back.extend(timed_puts.into_iter().map(|p| match p.join() {
@@ -627,11 +630,14 @@ fn one_close_wakes_every_blocked_consumer() {
         let loops: Vec<_> = (0..2)
             .map(|_| spawn_until_blocked(s, || q.iter().count()))
             .collect();
-        assert!(gets.iter().all(|c| !c.is_finished()));
-        assert!(timed_gets.iter().all(|c| !c.is_finished()));
-        assert!(loops.iter().all(|c| !c.is_finished()));
+        let all_waited = gets.iter().all(|c| !c.is_finished())
+            && timed_gets.iter().all(|c| !c.is_finished())
+            && loops.iter().all(|c| !c.is_finished());
 
-        assert!(q.close()); // one call; every consumer must wake
+        // One call; every consumer must wake. (Close before asserting: a
+        // failed assertion must not leave the others blocked for ever.)
+        assert!(q.close());
+        assert!(all_waited, "a get did not wait on an empty queue");
 
         for c in gets {
             assert_eq!(c.join(), None);
