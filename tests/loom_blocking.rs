@@ -8,9 +8,9 @@
 
 mod loom_common;
 
+use std::sync::Arc;
 use std::time::Duration;
 
-use loom::sync::Arc;
 use loom::thread;
 use loom_common::{Outcomes, check};
 use queuelab::BlockingQueue;

@@ -13,9 +13,6 @@
 //! says how those files were made. The `ANCHOR` comments let the book
 //! include the broken code with `{{#include}}`.
 //!
-//! The models share their queue with `std::sync::Arc`, not loom's: see
-//! [`loom_common::expect_failure`] for why.
-//!
 //! Run: `RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS=3 CARGO_TARGET_DIR=target/loom
 //! cargo test --release --test loom_broken -- --nocapture`
 

@@ -9,9 +9,9 @@
 
 mod loom_common;
 
+use std::sync::Arc;
 use std::time::Duration;
 
-use loom::sync::Arc;
 use loom::sync::atomic::{AtomicUsize, Ordering};
 use loom::thread;
 use loom_common::{Outcomes, check};

@@ -6,6 +6,13 @@
 //! interleavings loom explored and how long that took (shown with
 //! `--nocapture`; `scripts/loom.sh` passes it).
 //!
+//! The models share their queues with `std::sync::Arc`, not
+//! `loom::sync::Arc`. loom 0.7's `Arc` calls into the model when it is
+//! dropped; when loom has just panicked (a deadlock, or a failure in a
+//! thread it had not started yet) that second panic during unwinding aborts
+//! the whole test binary, hiding which model failed. The queues' locks and
+//! condition variables, where the bugs would be, are still loom's.
+//!
 //! Loom reads its limits from the environment (`LOOM_MAX_PREEMPTIONS`,
 //! `LOOM_MAX_BRANCHES`, `LOOM_LOG`, ...), so the same models run bounded in
 //! `.ci/run` and unbounded from `scripts/loom.sh`.
@@ -52,13 +59,6 @@ where
 /// with `--nocapture` shows loom's own output (the files in `book/src/loom/`
 /// are made that way).
 ///
-/// Share data in a failing model with `std::sync::Arc`, not
-/// `loom::sync::Arc`: loom 0.7's `Arc` calls into the model when it is
-/// dropped, and when loom has just panicked (a deadlock, or a failure in a
-/// thread whose spawn it had not started yet) that second panic during
-/// unwinding aborts the whole test binary. Nothing is lost: the broken
-/// variants' bugs are in their locks and condition variables, which loom
-/// still models.
 pub fn expect_failure<F>(name: &str, model: F) -> String
 where
     F: Fn() + Sync + Send + 'static,
