@@ -93,11 +93,12 @@ def main():
     # ANCHOR_END: wait
     wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
 
+    # One snapshot: the workers keep polling while we print.
     processed = len(done_queue.items)
-    polled = sum(t.polled_count for t in threads)
-    print(f"processed {processed} items, polled {polled} times")
-    for name, t in zip(["download", "resize", "upload"], threads):
-        print(f"  {name:8} polled {t.polled_count:5} times, did {t.work_done} items")
+    counts = [(t.polled_count, t.work_done) for t in threads]
+    print(f"processed {processed} items, polled {sum(p for p, _ in counts)} times")
+    for name, (polled, done) in zip(["download", "resize", "upload"], counts):
+        print(f"  {name:8} polled {polled:5} times, did {done} items")
     print(f"main thread spun {spins} times waiting for done_queue")
     print(f"wall time {wall * 1000:.1f} ms, CPU time {cpu * 1000:.1f} ms")
 
