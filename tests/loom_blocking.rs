@@ -51,6 +51,23 @@ fn two_blocked_consumers_one_producer() {
     });
 }
 
+/// `get_timeout` with a long limit racing a `put`: it gets the item in every
+/// interleaving, because after a wait it re-checks the queue instead of
+/// trusting the time-out. (loom has no clock: the shim in `src/sync.rs`
+/// models every timed wait as one that runs out.)
+#[test]
+fn get_timeout_races_put() {
+    check("blocking::get_timeout_races_put", || {
+        let q = Arc::new(BlockingQueue::new());
+        let consumer = {
+            let q = Arc::clone(&q);
+            thread::spawn(move || q.get_timeout(Duration::from_secs(60)))
+        };
+        q.put(1);
+        assert_eq!(consumer.join().unwrap(), Some(1));
+    });
+}
+
 /// Two consumers in `get_timeout` and one item: at most one gets it, the
 /// other gives up, and an item nobody got is still inside; never lost, never
 /// taken twice.

@@ -36,8 +36,8 @@ fn put_get_handoff() {
 }
 
 /// A full queue (capacity 1) with two producers asleep on it and one
-/// consumer: each `get` wakes one producer with `notify_one`, and none is
-/// left asleep.
+/// consumer: each `get` wakes one producer with `notify_one`, none is left
+/// asleep, and a woken producer never pushes past the capacity.
 #[test]
 fn full_two_blocked_producers_one_consumer() {
     check("bounded::full_two_blocked_producers_one_consumer", || {
@@ -47,7 +47,10 @@ fn full_two_blocked_producers_one_consumer() {
             .into_iter()
             .map(|item| {
                 let q = Arc::clone(&q);
-                thread::spawn(move || q.put(item))
+                thread::spawn(move || {
+                    q.put(item);
+                    assert!(q.len() <= 1, "capacity exceeded");
+                })
             })
             .collect();
         let mut got = vec![q.get(), q.get(), q.get()];
@@ -78,6 +81,40 @@ fn empty_two_blocked_consumers_one_producer() {
         let mut got: Vec<u32> = consumers.into_iter().map(|c| c.join().unwrap()).collect();
         got.sort_unstable();
         assert_eq!(got, [1, 2]);
+    });
+}
+
+/// `put_timeout` with a long limit on a full queue, racing a `get`: the
+/// item goes in in every interleaving, because after a wait the producer
+/// re-checks for room instead of trusting the time-out. (loom has no clock:
+/// the shim in `src/sync.rs` models every timed wait as one that runs out.)
+#[test]
+fn put_timeout_races_get() {
+    check("bounded::put_timeout_races_get", || {
+        let q = Arc::new(BoundedQueue::new(1));
+        q.put(0);
+        let producer = {
+            let q = Arc::clone(&q);
+            thread::spawn(move || q.put_timeout(1, Duration::from_secs(60)))
+        };
+        assert_eq!(q.get(), 0);
+        assert_eq!(producer.join().unwrap(), Ok(()));
+        assert_eq!(q.try_get(), Some(1));
+    });
+}
+
+/// `get_timeout` with a long limit racing a `put`: it gets the item in
+/// every interleaving.
+#[test]
+fn get_timeout_races_put() {
+    check("bounded::get_timeout_races_put", || {
+        let q = Arc::new(BoundedQueue::new(1));
+        let consumer = {
+            let q = Arc::clone(&q);
+            thread::spawn(move || q.get_timeout(Duration::from_secs(60)))
+        };
+        q.put(1);
+        assert_eq!(consumer.join().unwrap(), Some(1));
     });
 }
 

@@ -61,7 +61,8 @@ fn close_wakes_blocked_consumers() {
 }
 
 /// A full queue (capacity 1) with two producers asleep on it and one
-/// consumer: each `get` wakes one producer, and none is left asleep.
+/// consumer: each `get` wakes one producer, none is left asleep, and a woken
+/// producer never pushes past the capacity.
 #[test]
 fn full_two_blocked_producers_one_consumer() {
     check("closable::full_two_blocked_producers_one_consumer", || {
@@ -71,12 +72,15 @@ fn full_two_blocked_producers_one_consumer() {
             .into_iter()
             .map(|item| {
                 let q = Arc::clone(&q);
-                thread::spawn(move || q.put(item))
+                thread::spawn(move || {
+                    q.put(item).unwrap();
+                    assert!(q.len() <= 1, "capacity exceeded");
+                })
             })
             .collect();
         let mut got: Vec<u32> = (0..3).map(|_| q.get().unwrap()).collect();
         for p in producers {
-            assert_eq!(p.join().unwrap(), Ok(()));
+            p.join().unwrap();
         }
         assert_eq!(got[0], 0);
         got.sort_unstable();
@@ -256,6 +260,48 @@ fn iter_ends_on_close() {
         q.join();
         assert_eq!(processed.load(Ordering::SeqCst), 3, "join returned early");
         assert_eq!(worker.join().unwrap(), [1, 2]);
+    });
+}
+
+/// A worker that leaves the loop early (here with `break`; a panic unwinds
+/// the same way) still marks its item done when the iterator is dropped,
+/// so `join` returns.
+#[test]
+fn iter_dropped_early_marks_done() {
+    check("closable::iter_dropped_early_marks_done", || {
+        let q = Arc::new(ClosableQueue::unbounded());
+        let processed = Arc::new(AtomicUsize::new(0));
+        let worker = {
+            let (q, processed) = (Arc::clone(&q), Arc::clone(&processed));
+            thread::spawn(move || {
+                if let Some(item) = q.iter().next() {
+                    processed.fetch_add(item, Ordering::SeqCst);
+                }
+            })
+        };
+        q.put(1).unwrap();
+        q.join();
+        assert_eq!(processed.load(Ordering::SeqCst), 1, "join returned early");
+        worker.join().unwrap();
+        assert_eq!(q.unfinished_tasks(), 0);
+    });
+}
+
+/// `put_timeout` with a long limit on a full queue, racing a `get`: the
+/// item goes in in every interleaving, because after a wait the producer
+/// re-checks for room instead of trusting the time-out.
+#[test]
+fn put_timeout_races_get() {
+    check("closable::put_timeout_races_get", || {
+        let q = Arc::new(ClosableQueue::bounded(1));
+        q.put(0).unwrap();
+        let producer = {
+            let q = Arc::clone(&q);
+            thread::spawn(move || q.put_timeout(1, Duration::from_secs(60)))
+        };
+        assert_eq!(q.get(), Some(0));
+        assert_eq!(producer.join().unwrap(), Ok(()));
+        assert_eq!(q.try_get(), Ok(1));
     });
 }
 
