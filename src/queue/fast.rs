@@ -1,7 +1,7 @@
 //! Step 5: the closable queue of step 4, made fast.
 //!
-//! Work in progress (issue 5): for now this is step 4 unchanged, so that the
-//! benches can measure the starting point.
+//! Work in progress (issue 5). Change 1: count the threads asleep on each
+//! condition variable and notify only when one sleeps.
 
 use std::collections::VecDeque;
 use std::fmt;
@@ -51,6 +51,10 @@ struct State<T> {
     items: VecDeque<T>,
     closed: bool,
     unfinished: usize,
+    /// Threads asleep on `not_empty` and on `not_full`: a put or a get
+    /// calls into a condition variable only when someone sleeps on it.
+    sleeping_getters: usize,
+    sleeping_putters: usize,
 }
 // ANCHOR_END: struct
 
@@ -62,6 +66,8 @@ impl<T> ClosableQueue<T> {
                 items: VecDeque::with_capacity(capacity.unwrap_or(0).min(1024)),
                 closed: false,
                 unfinished: 0,
+                sleeping_getters: 0,
+                sleeping_putters: 0,
             }),
             not_empty: Condvar::new(),
             not_full: Condvar::new(),
@@ -111,20 +117,23 @@ impl<T> ClosableQueue<T> {
     // ANCHOR_END: is_full
 
     /// Appends under the lock the caller holds, counts the new task and
-    /// wakes one consumer.
+    /// wakes one consumer, if one sleeps.
     // ANCHOR: push_locked
     fn push_locked(&self, state: &mut MutexGuard<'_, State<T>>, item: T) {
         state.items.push_back(item);
         state.unfinished += 1;
-        self.not_empty.notify_one();
+        if state.sleeping_getters > 0 {
+            self.not_empty.notify_one();
+        }
     }
     // ANCHOR_END: push_locked
 
-    /// Pops under the lock the caller holds and wakes one producer.
+    /// Pops under the lock the caller holds and wakes one producer, if one
+    /// sleeps.
     // ANCHOR: pop_locked
     fn pop_locked(&self, state: &mut MutexGuard<'_, State<T>>) -> Option<T> {
         let item = state.items.pop_front()?;
-        if self.capacity.is_some() {
+        if state.sleeping_putters > 0 {
             self.not_full.notify_one();
         }
         Some(item)
@@ -146,7 +155,9 @@ impl<T> ClosableQueue<T> {
     pub fn put(&self, item: T) -> Result<(), Closed<T>> {
         let mut state = self.state.lock();
         while !state.closed && self.is_full(&state) {
+            state.sleeping_putters += 1;
             self.not_full.wait(&mut state);
+            state.sleeping_putters -= 1;
         }
         if state.closed {
             return Err(Closed(item));
@@ -196,7 +207,10 @@ impl<T> ClosableQueue<T> {
         let deadline = Deadline::after(timeout);
         let mut state = self.state.lock();
         while !state.closed && self.is_full(&state) {
-            if deadline.wait(&self.not_full, &mut state) && !state.closed && self.is_full(&state) {
+            state.sleeping_putters += 1;
+            let timed_out = deadline.wait(&self.not_full, &mut state);
+            state.sleeping_putters -= 1;
+            if timed_out && !state.closed && self.is_full(&state) {
                 return Err(PutTimeoutError::Timeout(item));
             }
         }
@@ -229,7 +243,9 @@ impl<T> ClosableQueue<T> {
             if state.closed {
                 return None;
             }
+            state.sleeping_getters += 1;
             self.not_empty.wait(&mut state);
+            state.sleeping_getters -= 1;
         }
     }
     // ANCHOR_END: get
@@ -275,8 +291,10 @@ impl<T> ClosableQueue<T> {
             if state.closed {
                 return Err(GetTimeoutError::Closed);
             }
-            if deadline.wait(&self.not_empty, &mut state) && state.items.is_empty() && !state.closed
-            {
+            state.sleeping_getters += 1;
+            let timed_out = deadline.wait(&self.not_empty, &mut state);
+            state.sleeping_getters -= 1;
+            if timed_out && state.items.is_empty() && !state.closed {
                 return Err(GetTimeoutError::Timeout);
             }
         }
