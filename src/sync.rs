@@ -112,16 +112,25 @@ mod imp {
 
     /// crossbeam-utils' `Backoff`, routed through loom: every step yields to
     /// loom's scheduler, so a spinning thread lets the others make progress
-    /// instead of being reported as a livelock.
+    /// instead of being reported as a livelock. `is_completed` turns true
+    /// after one step (the real one waits for about ten), which keeps the
+    /// models small and still checks both ways out of a spin: found it, or
+    /// gave up and went to sleep.
     #[derive(Debug, Default)]
-    pub(crate) struct Backoff;
+    pub(crate) struct Backoff {
+        steps: std::cell::Cell<u32>,
+    }
 
     impl Backoff {
         pub(crate) fn new() -> Self {
-            Backoff
+            Backoff::default()
         }
         pub(crate) fn snooze(&self) {
+            self.steps.set(self.steps.get() + 1);
             loom::thread::yield_now();
+        }
+        pub(crate) fn is_completed(&self) -> bool {
+            self.steps.get() >= 1
         }
     }
 }

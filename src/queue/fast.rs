@@ -1,7 +1,8 @@
 //! Step 5: the closable queue of step 4, made fast.
 //!
 //! Work in progress (issue 5). Change 1: count the threads asleep on each
-//! condition variable and notify only when one sleeps.
+//! condition variable and notify only when one sleeps. Change 2: spin with
+//! `Backoff` before sleeping.
 
 use std::collections::VecDeque;
 use std::fmt;
@@ -12,7 +13,7 @@ use crate::error::{
     Closed, GetTimeoutError, PutTimeoutError, TaskDoneError, TryGetError, TryPutError,
 };
 use crate::queue::{Deadline, Queue, ZERO_CAPACITY};
-use crate::sync::{Condvar, Mutex, MutexGuard};
+use crate::sync::{Backoff, Condvar, Mutex, MutexGuard};
 
 /// A FIFO queue, bounded or not, that can be closed and tracks unfinished
 /// tasks (step 4 of the ladder).
@@ -118,6 +119,28 @@ impl<T> ClosableQueue<T> {
 
     /// Appends under the lock the caller holds, counts the new task and
     /// wakes one consumer, if one sleeps.
+    /// Before a thread sleeps on a condition variable, it lets go of the
+    /// lock and tries again a few times, spinning and then yielding with
+    /// crossbeam-utils' `Backoff`: a sleep and a wake-up cost two system
+    /// calls and a context switch, and the thread it waits for is often about
+    /// to make room or bring an item. Returns the lock with `ready` true, or
+    /// once `Backoff` says that waiting longer is better done asleep.
+    // ANCHOR: spin_until
+    fn spin_until<'a>(
+        &'a self,
+        mut state: MutexGuard<'a, State<T>>,
+        ready: impl Fn(&State<T>) -> bool,
+    ) -> MutexGuard<'a, State<T>> {
+        let backoff = Backoff::new();
+        while !ready(&state) && !backoff.is_completed() {
+            drop(state);
+            backoff.snooze();
+            state = self.state.lock();
+        }
+        state
+    }
+    // ANCHOR_END: spin_until
+
     // ANCHOR: push_locked
     fn push_locked(&self, state: &mut MutexGuard<'_, State<T>>, item: T) {
         state.items.push_back(item);
@@ -153,7 +176,7 @@ impl<T> ClosableQueue<T> {
     /// ```
     // ANCHOR: put
     pub fn put(&self, item: T) -> Result<(), Closed<T>> {
-        let mut state = self.state.lock();
+        let mut state = self.spin_until(self.state.lock(), |s| s.closed || !self.is_full(s));
         while !state.closed && self.is_full(&state) {
             state.sleeping_putters += 1;
             self.not_full.wait(&mut state);
@@ -205,7 +228,7 @@ impl<T> ClosableQueue<T> {
     // ANCHOR: put_timeout
     pub fn put_timeout(&self, item: T, timeout: Duration) -> Result<(), PutTimeoutError<T>> {
         let deadline = Deadline::after(timeout);
-        let mut state = self.state.lock();
+        let mut state = self.spin_until(self.state.lock(), |s| s.closed || !self.is_full(s));
         while !state.closed && self.is_full(&state) {
             state.sleeping_putters += 1;
             let timed_out = deadline.wait(&self.not_full, &mut state);
@@ -235,7 +258,7 @@ impl<T> ClosableQueue<T> {
     /// ```
     // ANCHOR: get
     pub fn get(&self) -> Option<T> {
-        let mut state = self.state.lock();
+        let mut state = self.spin_until(self.state.lock(), |s| s.closed || !s.items.is_empty());
         loop {
             if let Some(item) = self.pop_locked(&mut state) {
                 return Some(item);
@@ -283,7 +306,7 @@ impl<T> ClosableQueue<T> {
     // ANCHOR: get_timeout
     pub fn get_timeout(&self, timeout: Duration) -> Result<T, GetTimeoutError> {
         let deadline = Deadline::after(timeout);
-        let mut state = self.state.lock();
+        let mut state = self.spin_until(self.state.lock(), |s| s.closed || !s.items.is_empty());
         loop {
             if let Some(item) = self.pop_locked(&mut state) {
                 return Ok(item);
