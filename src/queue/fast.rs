@@ -2,7 +2,8 @@
 //!
 //! Work in progress (issue 5). Change 1: count the threads asleep on each
 //! condition variable and notify only when one sleeps. Change 2: spin with
-//! `Backoff` before sleeping.
+//! `Backoff` before sleeping. Change 3: `Iter::next` marks the last item done
+//! and takes the next one under one lock.
 
 use std::collections::VecDeque;
 use std::fmt;
@@ -258,7 +259,15 @@ impl<T> ClosableQueue<T> {
     /// ```
     // ANCHOR: get
     pub fn get(&self) -> Option<T> {
-        let mut state = self.spin_until(self.state.lock(), |s| s.closed || !s.items.is_empty());
+        self.get_locked(self.state.lock())
+    }
+    // ANCHOR_END: get
+
+    /// [`get`](Self::get) with the lock already taken, so that
+    /// [`Iter::next`] can mark the previous item done under the same lock.
+    // ANCHOR: get_locked
+    fn get_locked<'a>(&'a self, state: MutexGuard<'a, State<T>>) -> Option<T> {
+        let mut state = self.spin_until(state, |s| s.closed || !s.items.is_empty());
         loop {
             if let Some(item) = self.pop_locked(&mut state) {
                 return Some(item);
@@ -271,7 +280,7 @@ impl<T> ClosableQueue<T> {
             state.sleeping_getters -= 1;
         }
     }
-    // ANCHOR_END: get
+    // ANCHOR_END: get_locked
 
     /// Takes the item at the front without waiting:
     /// [`TryGetError::Empty`] if there is none yet, [`TryGetError::Closed`]
@@ -437,7 +446,13 @@ impl<T> ClosableQueue<T> {
     /// ```
     // ANCHOR: task_done
     pub fn task_done(&self) -> Result<(), TaskDoneError> {
-        let mut state = self.state.lock();
+        self.task_done_locked(&mut self.state.lock())
+    }
+    // ANCHOR_END: task_done
+
+    /// [`task_done`](Self::task_done) under the lock the caller holds.
+    // ANCHOR: task_done_locked
+    fn task_done_locked(&self, state: &mut MutexGuard<'_, State<T>>) -> Result<(), TaskDoneError> {
         if state.unfinished == 0 {
             return Err(TaskDoneError);
         }
@@ -447,7 +462,7 @@ impl<T> ClosableQueue<T> {
         }
         Ok(())
     }
-    // ANCHOR_END: task_done
+    // ANCHOR_END: task_done_locked
 
     /// Sleeps until every item ever put has been marked done with
     /// [`task_done`](Self::task_done) (or handed back by
@@ -535,8 +550,14 @@ impl<T> Iterator for Iter<'_, T> {
 
     // ANCHOR: iter_next
     fn next(&mut self) -> Option<T> {
-        self.finish_held();
-        let item = self.queue.get()?;
+        // One lock for both: mark the last item done, then get the next.
+        let mut state = self.queue.state.lock();
+        if std::mem::take(&mut self.holding) {
+            // As in `finish_held`: fails only if the user called `task_done`
+            // for this item too.
+            let _ = self.queue.task_done_locked(&mut state);
+        }
+        let item = self.queue.get_locked(state)?;
         self.holding = true;
         Some(item)
     }
