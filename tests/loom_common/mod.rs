@@ -2,9 +2,11 @@
 //!
 //! [`check`] runs a model that must pass; [`expect_failure`] runs one that
 //! loom must reject and returns loom's panic message, so that each test can
-//! check *which* failure loom found. Both print one line with the number of
-//! interleavings loom explored and how long that took (shown with
-//! `--nocapture`; `scripts/loom.sh` passes it).
+//! check *which* failure loom found. Both print one line (shown with
+//! `--nocapture`, which `scripts/loom.sh` passes): how many interleavings
+//! loom explored, or in which one it found the failure, and how long that
+//! took. (loom prints its own count only with `LOOM_LOG=info`, among a line
+//! for every thread switch.)
 //!
 //! The models share their queues with `std::sync::Arc`, not
 //! `loom::sync::Arc`. loom 0.7's `Arc` calls into the model when it is
@@ -38,17 +40,25 @@ pub const TOO_MANY_BRANCHES: &str = "Model exceeded maximum number of branches";
 pub const UNWRAP_NONE: &str = "called `Option::unwrap()` on a `None` value";
 
 /// Runs `model` under loom (every interleaving within the preemption bound)
-/// and prints how many interleavings were explored.
+/// and prints how many interleavings loom explored.
 pub fn check<F>(name: &str, model: F)
 where
     F: Fn() + Sync + Send + 'static,
 {
     let (iterations, elapsed, result) = run(model);
     if let Err(payload) = result {
-        report(name, iterations, elapsed, "FAILED");
+        println!(
+            "model {name}: FAILED in interleaving {iterations}, after {:.2} s ({})",
+            elapsed.as_secs_f64(),
+            bound()
+        );
         panic::resume_unwind(payload);
     }
-    report(name, iterations, elapsed, "passed");
+    println!(
+        "model {name}: passed; loom explored {iterations} interleavings in {:.2} s ({})",
+        elapsed.as_secs_f64(),
+        bound()
+    );
 }
 
 /// Runs `model` under loom, which must find a failure in it, and returns
@@ -66,15 +76,16 @@ where
     let (iterations, elapsed, result) = run(model);
     match result {
         Ok(()) => panic!(
-            "{name}: loom explored {iterations} interleavings (LOOM_MAX_PREEMPTIONS={}) \
-             and found no failure",
-            preemptions()
+            "model {name}: loom explored {iterations} interleavings ({}) and found no failure",
+            bound()
         ),
         Err(payload) => {
-            report(name, iterations, elapsed, "failed as expected");
-            let message = message(&*payload);
-            println!("loom model {name}: loom's message: {message}");
-            message
+            println!(
+                "model {name}: loom found the failure in interleaving {iterations}, after {:.2} s ({})",
+                elapsed.as_secs_f64(),
+                bound()
+            );
+            message(&*payload)
         }
     }
 }
@@ -97,17 +108,11 @@ where
     (iterations.load(Ordering::Relaxed), start.elapsed(), result)
 }
 
-fn report(name: &str, iterations: usize, elapsed: Duration, outcome: &str) {
-    println!(
-        "loom model {name}: {outcome} after {iterations} iterations in {:.2} s \
-         (LOOM_MAX_PREEMPTIONS={})",
-        elapsed.as_secs_f64(),
-        preemptions()
-    );
-}
-
-fn preemptions() -> String {
-    std::env::var("LOOM_MAX_PREEMPTIONS").unwrap_or_else(|_| "unset".to_owned())
+fn bound() -> String {
+    match std::env::var("LOOM_MAX_PREEMPTIONS") {
+        Ok(n) => format!("LOOM_MAX_PREEMPTIONS={n}"),
+        Err(_) => "no preemption bound".to_owned(),
+    }
 }
 
 fn message(payload: &(dyn Any + Send)) -> String {
