@@ -66,6 +66,7 @@
 //! results.close();
 //! assert_eq!(results.iter().sum::<u64>(), (0..100).map(|n| n * n).sum());
 //! ```
+#![deny(missing_docs)]
 #![warn(missing_debug_implementations)]
 
 pub mod error;
