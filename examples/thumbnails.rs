@@ -84,12 +84,17 @@ fn draw(i: u32, width: u32, height: u32) -> RgbImage {
     })
 }
 
+/// Where test image `i` lives in `dir`.
+fn test_image_path(dir: &Path, i: u32) -> PathBuf {
+    dir.join(format!("test-{i:03}.png"))
+}
+
 /// Makes sure `dir` holds `count` test images of the given size; draws the
 /// missing ones (with a pipeline, of course). Returns how many it drew.
 fn generate_test_images(dir: &Path, count: u32, width: u32, height: u32) -> io::Result<u64> {
     fs::create_dir_all(dir)?;
     let missing: Vec<u32> = (0..count)
-        .filter(|i| !dir.join(format!("test-{i:03}.png")).exists())
+        .filter(|&i| !test_image_path(dir, i).exists())
         .collect();
     if missing.is_empty() {
         return Ok(0);
@@ -105,7 +110,7 @@ fn generate_test_images(dir: &Path, count: u32, width: u32, height: u32) -> io::
             image
                 .save_with_format(&partial, ImageFormat::Png)
                 .map_err(|e| format!("{}: {e}", partial.display()))?;
-            let done = dir.join(format!("test-{i:03}.png"));
+            let done = test_image_path(dir, i);
             fs::rename(&partial, &done).map_err(|e| format!("{}: {e}", done.display()))
         })
         .run_with_sink(|()| {})
@@ -154,8 +159,14 @@ fn main() {
         fail("workers, capacity and sizes must be at least 1");
     }
 
-    let input = match input {
-        Some(dir) => dir,
+    // With no --input, the job runs on exactly `count` generated test images
+    // (older runs may have left more of them in the folder).
+    let (input, paths) = match input {
+        Some(dir) => match list_pngs(&dir) {
+            Ok(paths) if paths.is_empty() => fail(format!("no .png files in {}", dir.display())),
+            Ok(paths) => (dir, paths),
+            Err(e) => fail(format!("cannot read {}: {e}", dir.display())),
+        },
         None => {
             let dir = work_dir.join(format!("test-images-{width}x{height}"));
             let started = Instant::now();
@@ -168,13 +179,9 @@ fn main() {
                 ),
                 Err(e) => fail(format!("cannot make test images in {}: {e}", dir.display())),
             }
-            dir
+            let paths = (0..count).map(|i| test_image_path(&dir, i)).collect();
+            (dir, paths)
         }
-    };
-    let paths = match list_pngs(&input) {
-        Ok(paths) if paths.is_empty() => fail(format!("no .png files in {}", input.display())),
-        Ok(paths) => paths,
-        Err(e) => fail(format!("cannot read {}: {e}", input.display())),
     };
     if let Err(e) = fs::create_dir_all(&output) {
         fail(format!("cannot create {}: {e}", output.display()));
