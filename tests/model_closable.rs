@@ -89,9 +89,7 @@ fn run(capacity: Option<usize>, ops: &[Op]) -> Result<(), TestCaseError> {
         closed: false,
         unfinished: 0,
     };
-    let mut next = 0u32;
-    for op in ops {
-        let item = next;
+    for (item, op) in (0u32..).zip(ops) {
         match op {
             Op::Put => {
                 if m.closed {
@@ -189,8 +187,6 @@ fn run(capacity: Option<usize>, ops: &[Op]) -> Result<(), TestCaseError> {
                 prop_assert_eq!(q.close_now(), want);
             }
         }
-        next += 1;
-
         prop_assert_eq!(q.len(), m.items.len(), "len after {:?}", op);
         prop_assert_eq!(q.is_empty(), m.items.is_empty());
         prop_assert_eq!(Queue::len(&q), m.items.len());
