@@ -24,7 +24,7 @@ use loom::thread;
 use loom_common::{DEADLOCK, UNWRAP_NONE, check, expect_failure};
 use queuelab::PollingQueue;
 
-/// 1. `close` sets the flag but forgets to wake the consumers already
+/// Variant 1: `close` sets the flag but forgets to wake the consumers already
 /// asleep in `get`.
 mod close_without_notify {
     use loom::sync::{Condvar, Mutex};
@@ -90,7 +90,7 @@ fn close_without_notify_deadlocks() {
     assert_deadlock(&message, 2, 0);
 }
 
-/// 2. `close` wakes only one of the producers asleep on a full queue.
+/// Variant 2: `close` wakes only one of the producers asleep on a full queue.
 mod close_notify_one {
     use loom::sync::{Condvar, Mutex};
     use std::collections::VecDeque;
@@ -167,7 +167,7 @@ fn close_notify_one_deadlocks() {
     assert_deadlock(&message, 2, 1);
 }
 
-/// 3a. A lost wake-up: `put` notifies before the item is there, so the
+/// Variant 3a: a lost wake-up: `put` notifies before the item is there, so the
 /// consumer it wakes finds nothing and goes back to sleep, and the item
 /// arrives with nobody told.
 mod notify_before_push {
@@ -231,7 +231,7 @@ fn notify_before_push_deadlocks() {
     assert_deadlock(&message, 2, 0);
 }
 
-/// 3b. A lost wake-up: the `closed` flag is an atomic set outside the lock,
+/// Variant 3b: a lost wake-up: the `closed` flag is an atomic set outside the lock,
 /// so it can change between a consumer's check and its sleep. (loom finds
 /// it in its very first interleaving: it treats `SeqCst` loads and stores
 /// like `AcqRel`, so with no lock between them the consumer may still read
@@ -303,7 +303,7 @@ fn flag_outside_lock_deadlocks() {
     assert_deadlock(&message, 2, 0);
 }
 
-/// 4. `if` instead of `while` around `wait`: a woken consumer does not
+/// Variant 4: `if` instead of `while` around `wait`: a woken consumer does not
 /// check again, and another consumer may have taken the item meanwhile.
 mod if_instead_of_while {
     use loom::sync::{Condvar, Mutex};
@@ -372,7 +372,7 @@ fn if_instead_of_while_finds_nothing() {
 }
 
 // ANCHOR: check_then_act
-/// 5. BROKEN: seed 000's check-then-act race. `is_empty` is a snapshot:
+/// Variant 5, BROKEN: seed 000's check-then-act race. `is_empty` is a snapshot:
 /// another consumer can take the item between the check and the `try_get`.
 fn take_if_not_empty(q: &PollingQueue<u32>) -> Option<u32> {
     if !q.is_empty() {
@@ -384,7 +384,7 @@ fn take_if_not_empty(q: &PollingQueue<u32>) -> Option<u32> {
 // ANCHOR_END: check_then_act
 
 // ANCHOR: check_then_act_fixed
-/// 5, fixed: act, then look at what happened. `try_get` checks and takes
+/// Variant 5, fixed: act, then look at what happened. `try_get` checks and takes
 /// under one lock.
 fn take_if_any(q: &PollingQueue<u32>) -> Option<u32> {
     q.try_get()
