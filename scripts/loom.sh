@@ -13,7 +13,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 usage() {
-    echo "usage: $0 [-p PREEMPTIONS] TEST_FILE [MODEL]   (TEST_FILE: loom_blocking, loom_bounded, loom_closable, loom_polling, loom_broken)" >&2
+    echo "usage: $0 [-p PREEMPTIONS] TEST_FILE [MODEL]   (TEST_FILE: a tests/loom_*.rs file without .rs, e.g. loom_closable)" >&2
     exit 2
 }
 
