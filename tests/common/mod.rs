@@ -88,3 +88,46 @@ fn is_asleep(tid: &str) -> bool {
     let after_name = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
     after_name.trim_start().starts_with('S')
 }
+
+/// Checks the conservation law of the stress tests: every item
+/// `(producer, seq)` with `producer < producers` and `seq < per_producer`
+/// appears exactly once in `lists`. Each list holds, per producer, the
+/// sequence numbers one consumer received (or that were handed back to one
+/// producer); each must be increasing, because a FIFO queue never lets a
+/// consumer see a producer's items out of order. Returns how many items
+/// each list held, in the order given.
+pub fn assert_each_item_once(
+    producers: usize,
+    per_producer: u64,
+    lists: &[Vec<Vec<u64>>],
+) -> Vec<u64> {
+    let mut seen = vec![vec![false; per_producer as usize]; producers];
+    let mut sizes = Vec::with_capacity(lists.len());
+    for (i, list) in lists.iter().enumerate() {
+        assert_eq!(list.len(), producers, "list {i} has one entry per producer");
+        let mut size = 0;
+        for (p, seqs) in list.iter().enumerate() {
+            for pair in seqs.windows(2) {
+                assert!(
+                    pair[0] < pair[1],
+                    "list {i}: producer {p}'s item {} came after {}",
+                    pair[1],
+                    pair[0]
+                );
+            }
+            for &seq in seqs {
+                let slot = &mut seen[p][seq as usize];
+                assert!(!*slot, "item ({p}, {seq}) seen twice");
+                *slot = true;
+            }
+            size += seqs.len() as u64;
+        }
+        sizes.push(size);
+    }
+    for (p, flags) in seen.iter().enumerate() {
+        if let Some(seq) = flags.iter().position(|&f| !f) {
+            panic!("item ({p}, {seq}) was lost");
+        }
+    }
+    sizes
+}
