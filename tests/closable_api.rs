@@ -722,8 +722,10 @@ fn a_panic_caught_in_the_same_thread_leaves_the_queue_usable() {
     q.put(2).unwrap();
     // No `AssertUnwindSafe` needed: the queue is `RefUnwindSafe`.
     let caught = panic::catch_unwind(|| {
-        for _item in &q {
-            panic!("boom");
+        for item in &q {
+            if item == 1 {
+                panic!("worker crashed on item {item}");
+            }
         }
     });
     assert!(caught.is_err());

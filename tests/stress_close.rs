@@ -36,18 +36,18 @@ const SHAPES: &[(usize, usize)] = &[(1, 1), (1, 8), (8, 1), (2, 2), (3, 5), (8, 
 #[derive(Debug, Clone, Copy)]
 enum Closing {
     /// The main thread calls `close()` as soon as the producers are started.
-    CloseAtOnce,
+    AtStart,
     /// The consumer that receives the item numbered half the total calls
     /// `close()`; the others drain what is left.
-    CloseHalfway,
+    Halfway,
     /// The same, but with `close_now()`, which hands back what is inside.
-    CloseNowHalfway,
+    HalfwayWithCloseNow,
 }
 
 const CLOSINGS: &[Closing] = &[
-    Closing::CloseAtOnce,
-    Closing::CloseHalfway,
-    Closing::CloseNowHalfway,
+    Closing::AtStart,
+    Closing::Halfway,
+    Closing::HalfwayWithCloseNow,
 ];
 
 /// Where the items of one run ended up.
@@ -74,10 +74,10 @@ fn run(
 ) -> Count {
     let total = producers as u64 * per_producer;
     let close_at = match closing {
-        Closing::CloseAtOnce => None,
+        Closing::AtStart => None,
         // Reached for sure: nothing is refused before the close, so the
         // consumers receive every item up to this one.
-        Closing::CloseHalfway | Closing::CloseNowHalfway => Some((total / 2).max(1)),
+        Closing::Halfway | Closing::HalfwayWithCloseNow => Some((total / 2).max(1)),
     };
     let received_so_far = AtomicU64::new(0);
 
@@ -93,7 +93,7 @@ fn run(
                         c.received[p].push(seq);
                         let n = received_so_far.fetch_add(1, Ordering::Relaxed) + 1;
                         if Some(n) == close_at {
-                            if let Closing::CloseNowHalfway = closing {
+                            if let Closing::HalfwayWithCloseNow = closing {
                                 for (p, seq) in q.close_now() {
                                     c.close_now[p].push(seq);
                                 }
@@ -120,7 +120,7 @@ fn run(
                 })
             })
             .collect();
-        if let Closing::CloseAtOnce = closing {
+        if let Closing::AtStart = closing {
             q.close();
         }
         let refused = producer_threads
