@@ -13,10 +13,12 @@
 mod imp {
     pub(crate) use crossbeam_utils::Backoff;
     pub(crate) use parking_lot::{Condvar, Mutex, MutexGuard};
+    pub(crate) use std::sync::atomic::{AtomicUsize, Ordering};
 }
 
 #[cfg(loom)]
 mod imp {
+    pub(crate) use loom::sync::atomic::{AtomicUsize, Ordering};
     use std::ops::{Deref, DerefMut};
     use std::time::Duration;
 

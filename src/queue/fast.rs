@@ -3,7 +3,8 @@
 //! Work in progress (issue 5). Change 1: count the threads asleep on each
 //! condition variable and notify only when one sleeps. Change 2: spin with
 //! `Backoff` before sleeping. Change 3: `Iter::next` marks the last item done
-//! and takes the next one under one lock.
+//! and takes the next one under one lock. Change 4: while spinning, watch
+//! an atomic change counter instead of taking the lock.
 
 use std::collections::VecDeque;
 use std::fmt;
@@ -14,7 +15,7 @@ use crate::error::{
     Closed, GetTimeoutError, PutTimeoutError, TaskDoneError, TryGetError, TryPutError,
 };
 use crate::queue::{Deadline, Queue, ZERO_CAPACITY};
-use crate::sync::{Backoff, Condvar, Mutex, MutexGuard};
+use crate::sync::{AtomicUsize, Backoff, Condvar, Mutex, MutexGuard, Ordering};
 
 /// A FIFO queue, bounded or not, that can be closed and tracks unfinished
 /// tasks (step 4 of the ladder).
@@ -43,6 +44,10 @@ use crate::sync::{Backoff, Condvar, Mutex, MutexGuard};
 // ANCHOR: struct
 pub struct ClosableQueue<T> {
     state: Mutex<State<T>>,
+    /// Bumped under the lock whenever `items` or `closed` change, so that a
+    /// thread spinning before it sleeps can watch for a change without
+    /// taking the lock.
+    changes: AtomicUsize,
     not_empty: Condvar,
     not_full: Condvar,
     all_done: Condvar,
@@ -71,6 +76,7 @@ impl<T> ClosableQueue<T> {
                 sleeping_getters: 0,
                 sleeping_putters: 0,
             }),
+            changes: AtomicUsize::new(0),
             not_empty: Condvar::new(),
             not_full: Condvar::new(),
             all_done: Condvar::new(),
@@ -121,11 +127,12 @@ impl<T> ClosableQueue<T> {
     /// Appends under the lock the caller holds, counts the new task and
     /// wakes one consumer, if one sleeps.
     /// Before a thread sleeps on a condition variable, it lets go of the
-    /// lock and tries again a few times, spinning and then yielding with
-    /// crossbeam-utils' `Backoff`: a sleep and a wake-up cost two system
-    /// calls and a context switch, and the thread it waits for is often about
-    /// to make room or bring an item. Returns the lock with `ready` true, or
-    /// once `Backoff` says that waiting longer is better done asleep.
+    /// lock and waits a little with crossbeam-utils' `Backoff` (spinning,
+    /// then yielding) for `changes` to move, and then looks again under the
+    /// lock: a sleep and a wake-up cost system calls and context switches,
+    /// and the thread it waits for is often about to make room or bring an
+    /// item. Returns the lock with `ready` true, or once `Backoff` says that
+    /// waiting longer is better done asleep.
     // ANCHOR: spin_until
     fn spin_until<'a>(
         &'a self,
@@ -134,11 +141,21 @@ impl<T> ClosableQueue<T> {
     ) -> MutexGuard<'a, State<T>> {
         let backoff = Backoff::new();
         while !ready(&state) && !backoff.is_completed() {
+            let seen = self.changes.load(Ordering::Relaxed);
             drop(state);
-            backoff.snooze();
+            while self.changes.load(Ordering::Relaxed) == seen && !backoff.is_completed() {
+                backoff.snooze();
+            }
             state = self.state.lock();
         }
         state
+    }
+
+    /// Records a change to `items` or `closed`; called with the lock held,
+    /// so a plain load and store suffice.
+    fn changed(&self) {
+        let n = self.changes.load(Ordering::Relaxed);
+        self.changes.store(n.wrapping_add(1), Ordering::Relaxed);
     }
     // ANCHOR_END: spin_until
 
@@ -146,6 +163,7 @@ impl<T> ClosableQueue<T> {
     fn push_locked(&self, state: &mut MutexGuard<'_, State<T>>, item: T) {
         state.items.push_back(item);
         state.unfinished += 1;
+        self.changed();
         if state.sleeping_getters > 0 {
             self.not_empty.notify_one();
         }
@@ -157,6 +175,7 @@ impl<T> ClosableQueue<T> {
     // ANCHOR: pop_locked
     fn pop_locked(&self, state: &mut MutexGuard<'_, State<T>>) -> Option<T> {
         let item = state.items.pop_front()?;
+        self.changed();
         if state.sleeping_putters > 0 {
             self.not_full.notify_one();
         }
@@ -351,6 +370,7 @@ impl<T> ClosableQueue<T> {
             return false;
         }
         state.closed = true;
+        self.changed();
         self.not_empty.notify_all();
         self.not_full.notify_all();
         true
@@ -374,6 +394,7 @@ impl<T> ClosableQueue<T> {
     pub fn close_now(&self) -> Vec<T> {
         let mut state = self.state.lock();
         state.closed = true;
+        self.changed();
         let items: Vec<T> = state.items.drain(..).collect();
         state.unfinished = state.unfinished.saturating_sub(items.len());
         if state.unfinished == 0 {
