@@ -49,6 +49,7 @@ fn process_cpu_time() -> Duration {
     Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
 }
 
+// ANCHOR: stage
 /// The seed's three stages. They do nothing but wait `latency` (simulated
 /// I/O; zero by default, like the seed's `...`).
 fn stage(latency: Duration) -> impl Fn(u64) -> u64 + Clone + Send + 'static {
@@ -59,6 +60,7 @@ fn stage(latency: Duration) -> impl Fn(u64) -> u64 + Clone + Send + 'static {
         item
     }
 }
+// ANCHOR_END: stage
 
 /// What one run measured.
 struct Run {

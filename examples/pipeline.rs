@@ -39,6 +39,7 @@ usage: pipeline [--items N] [--latency-ms D | D,R,U] [--workers D,R,U]
 
 const STAGES: [&str; 3] = ["download", "resize", "upload"];
 
+// ANCHOR: io_stage
 /// A stage that "does I/O": waits `latency`, then passes the item on.
 fn io_stage(latency: Duration) -> impl Fn(u64) -> u64 + Clone + Send + Sync + 'static {
     move |item| {
@@ -46,6 +47,7 @@ fn io_stage(latency: Duration) -> impl Fn(u64) -> u64 + Clone + Send + Sync + 's
         item
     }
 }
+// ANCHOR_END: io_stage
 
 fn new_queue(capacity: Option<usize>) -> Arc<ClosableQueue<u64>> {
     Arc::new(match capacity {

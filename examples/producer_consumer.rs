@@ -34,6 +34,7 @@ usage: producer_consumer [--delay-ms N] [--items N] [--capacity N]
   --items N      items the producer puts in demonstration 2 (default 2)
   --capacity N   capacity of the queue in demonstration 2 (default 1)";
 
+// ANCHOR: log
 /// Prints events in two columns, producer on the left, consumer on the
 /// right, each with the time since the demonstration started.
 struct Log {
@@ -65,6 +66,7 @@ impl Log {
         let _ = writeln!(out, "{stamp:>9}  {indent}{what}");
     }
 }
+// ANCHOR_END: log
 
 fn ms(d: Duration) -> String {
     format!("{:.1} ms", d.as_secs_f64() * 1e3)

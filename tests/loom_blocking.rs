@@ -15,6 +15,7 @@ use loom::thread;
 use loom_common::{Outcomes, check};
 use queuelab::BlockingQueue;
 
+// ANCHOR: put_get_handoff
 /// A consumer that may fall asleep before the item is there is woken by the
 /// `put` and gets it.
 #[test]
@@ -30,7 +31,9 @@ fn put_get_handoff() {
         assert_eq!(q.try_get(), None);
     });
 }
+// ANCHOR_END: put_get_handoff
 
+// ANCHOR: two_blocked_consumers_one_producer
 /// Two consumers asleep on an empty queue, one producer with two items:
 /// each `notify_one` wakes a consumer, and neither is left asleep.
 #[test]
@@ -50,6 +53,7 @@ fn two_blocked_consumers_one_producer() {
         assert_eq!(got, [1, 2]);
     });
 }
+// ANCHOR_END: two_blocked_consumers_one_producer
 
 /// `get_timeout` with a long limit racing a `put`: it gets the item in every
 /// interleaving, because after a wait it re-checks the queue instead of

@@ -41,6 +41,7 @@ fn put_get_handoff() {
     });
 }
 
+// ANCHOR: close_wakes_blocked_consumers
 /// Two consumers asleep on an empty queue: `close` wakes both, and both see
 /// the end (`None`) instead of sleeping for ever.
 #[test]
@@ -59,6 +60,7 @@ fn close_wakes_blocked_consumers() {
         }
     });
 }
+// ANCHOR_END: close_wakes_blocked_consumers
 
 /// A full queue (capacity 1) with two producers asleep on it and one
 /// consumer: each `get` wakes one producer, none is left asleep, and a woken
@@ -132,6 +134,7 @@ fn close_with_item_inside_two_consumers() {
     });
 }
 
+// ANCHOR: close_wakes_blocked_producers
 /// Two producers asleep on a full queue (capacity 1): `close` wakes both and
 /// hands each its item back. The item already inside stays gettable, and a
 /// later `put` hands its item back too.
@@ -156,7 +159,9 @@ fn close_wakes_blocked_producers() {
         assert_eq!(q.put(3), Err(Closed(3)));
     });
 }
+// ANCHOR_END: close_wakes_blocked_producers
 
+// ANCHOR: close_now_races_put_and_get
 /// `close_now` racing a consumer and a producer on a full queue (capacity
 /// 1): every item ends up exactly once with the consumer, in the vector
 /// `close_now` returns, or handed back to the producer; and once the
@@ -206,6 +211,7 @@ fn close_now_races_put_and_get() {
         "get, put, then close_now",
     ]);
 }
+// ANCHOR_END: close_now_races_put_and_get
 
 /// Two workers each take one item, process it and mark it done; `join`
 /// returns only after both have processed theirs.
@@ -325,6 +331,7 @@ fn get_timeout_races_put_and_close() {
     });
 }
 
+// ANCHOR: put_timeout_races_close
 /// `put_timeout` on a full queue racing a `close`: the item comes back and
 /// the item inside stays gettable.
 ///
@@ -353,3 +360,4 @@ fn put_timeout_races_close() {
     });
     outcomes.assert_exactly(&["closed"]);
 }
+// ANCHOR_END: put_timeout_races_close

@@ -61,6 +61,7 @@ where
     T: Send + 'a,
     U: Send + 'a,
 {
+    // ANCHOR: launch
     fn launch<'scope, 'env>(
         &'scope self,
         scope: &'scope Scope<'scope, 'env>,
@@ -80,6 +81,7 @@ where
         }
         self.before.launch(scope, run, input)
     }
+    // ANCHOR_END: launch
 }
 
 /// A pipeline of stages connected by [`ClosableQueue`]s, each stage run by
@@ -428,6 +430,7 @@ impl<'a, In: Send + 'a, T: Send + 'a> Pipeline<'a, In, T> {
                 .map(|s| (s.name, s.workers, s.capacity.unwrap_or(capacity))),
             output_capacity.unwrap_or(capacity),
         );
+        // ANCHOR: run_with_sink
         let start = Instant::now();
         let mut items_out = 0;
         thread::scope(|scope| {
@@ -445,6 +448,7 @@ impl<'a, In: Send + 'a, T: Send + 'a> Pipeline<'a, In, T> {
                 items_out += 1;
             }
         });
+        // ANCHOR_END: run_with_sink
         run.finish(items_out, start.elapsed())
     }
 }

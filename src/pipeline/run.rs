@@ -172,6 +172,7 @@ impl<'a> RunState<'a> {
         elapsed: Duration,
     ) -> Result<PipelineReport, PipelineError> {
         let load = |a: &AtomicU64| a.load(Ordering::Relaxed);
+        // ANCHOR: never_reached
         let mut never_reached = 0;
         let mut stages = Vec::with_capacity(self.stages.len());
         for (j, s) in self.stages.iter().enumerate() {
@@ -193,6 +194,7 @@ impl<'a> RunState<'a> {
             });
             never_reached += failed;
         }
+        // ANCHOR_END: never_reached
         let out = &self.queues[self.stages.len()];
         let report = PipelineReport {
             items_in: load(&self.items_in),
@@ -231,6 +233,7 @@ impl Drop for AbortOnUnwind<'_, '_> {
     }
 }
 
+// ANCHOR: worker_exit
 /// Runs when a stage worker ends, however it ends: the last worker of the
 /// stage closes the stage's output, which is how shutdown travels down the
 /// pipeline.
@@ -251,6 +254,7 @@ impl<U> Drop for WorkerExit<'_, '_, U> {
         }
     }
 }
+// ANCHOR_END: worker_exit
 
 // ANCHOR: stage_worker
 /// One worker of stage `j`: takes items from queue `j`, runs the stage
@@ -320,6 +324,7 @@ pub(crate) fn stage_worker<T, U>(
 }
 // ANCHOR_END: stage_worker
 
+// ANCHOR: feed
 /// The source thread: pulls items from the source into queue 0, then closes
 /// it. A panic inside the source iterator fails the run as stage "source".
 pub(crate) fn feed<T>(
@@ -346,3 +351,4 @@ pub(crate) fn feed<T>(
     }
     first.close();
 }
+// ANCHOR_END: feed

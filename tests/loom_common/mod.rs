@@ -92,6 +92,7 @@ where
 
 type RunResult = Result<(), Box<dyn Any + Send>>;
 
+// ANCHOR: run
 fn run<F>(model: F) -> (usize, Duration, RunResult)
 where
     F: Fn() + Sync + Send + 'static,
@@ -107,6 +108,7 @@ where
     }));
     (iterations.load(Ordering::Relaxed), start.elapsed(), result)
 }
+// ANCHOR_END: run
 
 fn bound() -> String {
     match std::env::var("LOOM_MAX_PREEMPTIONS") {
