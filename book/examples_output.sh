@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# Runs the Rust examples (and one loom test file) that chapters 5, 6 and 7
+# show, and writes what each printed to book/src/output/ch0N-<name>.txt.
+# Every file starts with the command and ends with where and when it ran, so
+# no output in the book is typed by hand. Timings change from run to run; the
+# chapters say which numbers do.
+#
+#   bash book/examples_output.sh          # all of them (about a minute once built)
+#   bash book/examples_output.sh ch06     # only those whose name starts so
+#
+# The Python transcripts are written by book/python/run_examples.sh.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+out=book/src/output
+mkdir -p "$out"
+only=${1:-}
+commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+if [[ -n $(git status --porcelain -- src examples tests Cargo.toml Cargo.lock 2>/dev/null) ]]; then
+    commit="$commit + uncommitted changes"
+fi
+
+wanted() { [[ -z $only || $1 == "$only"* ]]; }
+
+where() {
+    echo "# $(rustc --version | cut -d' ' -f1-2), $(nproc) cores, $(date -u +%Y-%m-%d), commit $commit"
+}
+
+# capture NAME COMMAND...: runs COMMAND into $out/NAME.txt, after a line that
+# shows it. A command that fails has its exit status written down.
+capture() {
+    local name=$1
+    shift
+    wanted "$name" || return 0
+    echo "running $name" >&2
+    {
+        echo "\$ $*"
+        local status=0
+        "$@" 2>&1 || status=$?
+        [[ $status -eq 0 ]] || echo "exit status: $status"
+        where
+    } >"$out/$name.txt"
+}
+
+# Build first, so that cargo's own lines stay out of the transcripts.
+cargo build --quiet --release --examples
+
+capture ch05-producer-consumer \
+    cargo run --quiet --release --example producer_consumer
+capture ch05-producer-consumer-capacity \
+    cargo run --quiet --release --example producer_consumer -- --items 4 --capacity 2
+
+capture ch06-busy-polling \
+    cargo run --quiet --release --example busy_polling
+capture ch06-busy-polling-latency \
+    cargo run --quiet --release --example busy_polling -- --latency-us 100
+capture ch06-pipeline \
+    cargo run --quiet --release --example pipeline
+capture ch06-thumbnails \
+    cargo run --quiet --release --example thumbnails
+
+# The thumbnails job on a folder with one file that is not a PNG image: 20
+# of the test images drawn by the run above, and a text file named like them.
+if wanted ch06-thumbnails-broken; then
+    images=$(
+        cargo run --quiet --release --example thumbnails -- --count 20 --output target/book-thumbs >/dev/null
+        echo "${TMPDIR:-/tmp}/queuelab-thumbnails/test-images-1024x768"
+    )
+    broken=target/book-broken
+    rm -rf "$broken"
+    mkdir -p "$broken/input"
+    cp "$images"/test-0{0,1}?.png "$broken/input/"
+    echo "this is not a PNG image" >"$broken/input/test-010-broken.png"
+    echo "running ch06-thumbnails-broken" >&2
+    {
+        echo "\$ ls $broken/input"
+        ls "$broken/input" | tr '\n' ' ' | fold -s -w 78
+        echo
+        echo "\$ cat $broken/input/test-010-broken.png"
+        cat "$broken/input/test-010-broken.png"
+        cmd=(cargo run --quiet --release --example thumbnails -- --input "$broken/input" --output "$broken/thumbs")
+        echo "\$ ${cmd[*]}"
+        status=0
+        "${cmd[@]}" 2>&1 || status=$?
+        echo "exit status: $status"
+        where
+    } >"$out/ch06-thumbnails-broken.txt"
+fi
+
+# What loom prints when every model passes: one file of models, bounded as in
+# CI. (The failures of the broken variants are in book/src/loom/, written by
+# scripts/loom_book.sh.)
+if wanted ch07-loom-closable; then
+    echo "running ch07-loom-closable" >&2
+    {
+        echo "\$ scripts/loom.sh -p 3 loom_closable"
+        # cargo's Compiling/Finished/Running lines go to stderr and are left out.
+        scripts/loom.sh -p 3 loom_closable 2>/dev/null | grep -v '^$'
+        where
+    } >"$out/ch07-loom-closable.txt"
+fi
