@@ -4,12 +4,15 @@
 //! condition variable and notify only when one sleeps. Change 2: spin with
 //! `Backoff` before sleeping. Change 3: `Iter::next` marks the last item done
 //! and takes the next one under one lock. Change 4: while spinning, watch
-//! an atomic change counter instead of taking the lock.
+//! an atomic change counter instead of taking the lock. Change 5: that
+//! counter gets a cache line of its own.
 
 use std::collections::VecDeque;
 use std::fmt;
 use std::panic::{RefUnwindSafe, UnwindSafe};
 use std::time::Duration;
+
+use crossbeam_utils::CachePadded;
 
 use crate::error::{
     Closed, GetTimeoutError, PutTimeoutError, TaskDoneError, TryGetError, TryPutError,
@@ -46,8 +49,9 @@ pub struct ClosableQueue<T> {
     state: Mutex<State<T>>,
     /// Bumped under the lock whenever `items` or `closed` change, so that a
     /// thread spinning before it sleeps can watch for a change without
-    /// taking the lock.
-    changes: AtomicUsize,
+    /// taking the lock. On a cache line of its own, so that spinning
+    /// threads reading it do not pull the lock's line away from its holder.
+    changes: CachePadded<AtomicUsize>,
     not_empty: Condvar,
     not_full: Condvar,
     all_done: Condvar,
@@ -76,7 +80,7 @@ impl<T> ClosableQueue<T> {
                 sleeping_getters: 0,
                 sleeping_putters: 0,
             }),
-            changes: AtomicUsize::new(0),
+            changes: CachePadded::new(AtomicUsize::new(0)),
             not_empty: Condvar::new(),
             not_full: Condvar::new(),
             all_done: Condvar::new(),
