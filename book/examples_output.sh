@@ -45,9 +45,28 @@ capture() {
 # Build first, so that cargo's own lines stay out of the transcripts.
 cargo build --quiet --release --examples
 
-capture ch05-producer-consumer \
+# capture_parts NAME "K..." COMMAND...: like capture, for producer_consumer,
+# whose output has one section per demonstration ("== 1. ..."): writes
+# section K to $out/NAME-K.txt, with the command line and the machine line.
+capture_parts() {
+    local name=$1 parts=$2
+    shift 2
+    wanted "$name" || return 0
+    echo "running $name" >&2
+    local all
+    all=$("$@" 2>&1)
+    for k in $parts; do
+        {
+            echo "\$ $*"
+            printf '%s\n' "$all" | awk -v k="$k." '/^== / { on = ($2 == k) } on && NF { print }'
+            where
+        } >"$out/$name-$k.txt"
+    done
+}
+
+capture_parts ch05-producer-consumer "1 2 3" \
     cargo run --quiet --release --example producer_consumer
-capture ch05-producer-consumer-capacity \
+capture_parts ch05-producer-consumer-capacity "2" \
     cargo run --quiet --release --example producer_consumer -- --items 4 --capacity 2
 
 capture ch06-busy-polling \

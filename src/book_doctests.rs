@@ -26,6 +26,14 @@ pub struct Ch03Bounded;
 #[doc = include_str!("../book/src/ch04-closing.md")]
 pub struct Ch04Closing;
 
+/// Chapter 5.
+#[doc = include_str!("../book/src/ch05-producer-consumer.md")]
+pub struct Ch05ProducerConsumer;
+
+/// Chapter 6.
+#[doc = include_str!("../book/src/ch06-pipeline.md")]
+pub struct Ch06Pipeline;
+
 /// Chapter 8.
 #[doc = include_str!("../book/src/ch08-property-tests.md")]
 pub struct Ch08PropertyTests;
