@@ -67,6 +67,7 @@ transcript ch04_sentinel_traps python3 "$PYTHON" ch04_sentinel_traps.py
 transcript ch05_print_order python3 "$PYTHON" ch05_print_order.py
 transcript ch06_workers python3 "$PYTHON" ch06_pipeline.py workers
 transcript ch06_failure python3 "$PYTHON" ch06_pipeline.py failure
+transcript ch07_run_many python3 "$PYTHON" ch07_run_many.py
 
 if "$PYTHON" -c 'import hypothesis' >/dev/null 2>&1; then
     transcript ch08_hypothesis python3 "$PYTHON" ch08_hypothesis.py

@@ -61,6 +61,7 @@ where
     );
 }
 
+// ANCHOR: expect_failure
 /// Runs `model` under loom, which must find a failure in it, and returns
 /// loom's panic message. Panics if loom explored every interleaving and
 /// found nothing wrong.
@@ -89,6 +90,7 @@ where
         }
     }
 }
+// ANCHOR_END: expect_failure
 
 type RunResult = Result<(), Box<dyn Any + Send>>;
 
