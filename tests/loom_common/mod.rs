@@ -69,7 +69,6 @@ where
 /// The panic hook still prints the failure as usual, so running the test
 /// with `--nocapture` shows loom's own output (the files in `book/src/loom/`
 /// are made that way).
-///
 pub fn expect_failure<F>(name: &str, model: F) -> String
 where
     F: Fn() + Sync + Send + 'static,
