@@ -1,13 +1,12 @@
 #![cfg(loom)]
 //! Loom models of step 5, `queue::fast::ClosableQueue`: the same promises as
 //! step 4 (`tests/loom_closable.rs`), checked again because step 5 changed
-//! how threads wait and wake:
-//! - a put or get calls `notify_one` only when the state counts a sleeper, so
-//!   a wrong count would leave a thread asleep for ever (loom reports that as
-//!   a deadlock);
-//! - before sleeping, a thread lets go of the lock and tries again with
-//!   `Backoff` (under loom: one yield, then it sleeps), so a put or get can
-//!   land between the spin and the sleep;
+//! how threads wait:
+//! - before sleeping, a thread lets go of the lock, watches the atomic
+//!   `changes` counter with `Backoff` (under loom: one yield) and takes the
+//!   lock again, so a put, get or close can land between any two of those
+//!   steps; a wake-up lost there would leave a thread asleep for ever, which
+//!   loom reports as a deadlock;
 //! - `Iter::next` marks the last item done and takes the next one under one
 //!   lock, so `join` must still wait for the item being processed.
 //!
@@ -49,9 +48,8 @@ fn put_get_handoff() {
     });
 }
 
-/// Two consumers on an empty queue, spinning or asleep: one `put` wakes
-/// exactly the sleeper it counted, the second `put` the other one. If the
-/// sleeper count were wrong, a consumer would sleep for ever.
+/// Two consumers on an empty queue, spinning or asleep, and two `put`s:
+/// both consumers get an item, none sleeps for ever.
 #[test]
 fn two_consumers_two_puts() {
     check("fast::two_consumers_two_puts", || {
@@ -74,8 +72,8 @@ fn two_consumers_two_puts() {
 }
 
 /// A full queue (capacity 1) with two producers waiting and one consumer:
-/// each `get` wakes a counted sleeping producer, none is left asleep, and a
-/// woken producer never pushes past the capacity.
+/// each `get` makes room for one producer, none is left asleep, and a woken
+/// producer never pushes past the capacity.
 #[test]
 fn full_two_producers_one_consumer() {
     check("fast::full_two_producers_one_consumer", || {
@@ -197,7 +195,7 @@ fn close_now_races_put_and_get() {
 #[test]
 fn iter_workers_task_done_join() {
     check("fast::iter_workers_task_done_join", || {
-        let q = Arc::new(ClosableQueue::bounded(1));
+        let q = Arc::new(ClosableQueue::unbounded());
         let processed = Arc::new(AtomicUsize::new(0));
         let workers: Vec<_> = (0..2)
             .map(|_| {
@@ -221,8 +219,8 @@ fn iter_workers_task_done_join() {
     });
 }
 
-/// `get_timeout` counts itself as a sleeper too: a `put` racing it is always
-/// handed out, never hidden behind `Timeout` or a missed wake-up.
+/// `get_timeout` spins before its timed sleep too: a `put` racing it is
+/// always handed out, never hidden behind `Timeout` or a missed wake-up.
 #[test]
 fn get_timeout_races_put() {
     check("fast::get_timeout_races_put", || {

@@ -1,4 +1,4 @@
-//! The four steps of the ladder, and the [`Queue`] trait they all implement.
+//! The five steps of the ladder, and the [`Queue`] trait they all implement.
 //!
 //! Each step is one file that reads top to bottom and can be diffed against
 //! the one before it (`diff src/queue/polling.rs src/queue/blocking.rs`): the
