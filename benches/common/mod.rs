@@ -45,16 +45,19 @@ impl Cap {
     }
 }
 
+/// The sending ends (one per producer) and receiving ends (one per
+/// consumer) of one channel.
+pub type Ends<C> = (Vec<<C as Channel>::Tx>, Vec<<C as Channel>::Rx>);
+
 /// A channel under test, in the shape the bench bodies need: it hands out
 /// one sending end per producer and one receiving end per consumer.
-pub trait Channel: 'static {
+pub trait Channel: Sized + 'static {
     /// The name in the bench ids and the results tables.
     const NAME: &'static str;
     type Tx: Send + 'static;
     type Rx: Send + 'static;
     /// `None` when this channel has no such capacity (the bench skips it).
-    fn open(cap: Cap, producers: usize, consumers: usize)
-    -> Option<(Vec<Self::Tx>, Vec<Self::Rx>)>;
+    fn open(cap: Cap, producers: usize, consumers: usize) -> Option<Ends<Self>>;
     /// Sends, waiting for room if the channel is bounded.
     fn send(tx: &Self::Tx, item: u64);
     /// Receives, waiting for an item.
@@ -118,7 +121,7 @@ impl<Q: Build> Channel for Ladder<Q> {
     type Tx = Arc<Q>;
     type Rx = Arc<Q>;
 
-    fn open(cap: Cap, producers: usize, consumers: usize) -> Option<(Vec<Arc<Q>>, Vec<Arc<Q>>)> {
+    fn open(cap: Cap, producers: usize, consumers: usize) -> Option<Ends<Self>> {
         let q = Arc::new(Q::build(cap)?);
         Some((
             vec![Arc::clone(&q); producers],
@@ -145,11 +148,7 @@ impl Channel for Crossbeam {
     type Tx = crossbeam_channel::Sender<u64>;
     type Rx = crossbeam_channel::Receiver<u64>;
 
-    fn open(
-        cap: Cap,
-        producers: usize,
-        consumers: usize,
-    ) -> Option<(Vec<Self::Tx>, Vec<Self::Rx>)> {
+    fn open(cap: Cap, producers: usize, consumers: usize) -> Option<Ends<Self>> {
         let (tx, rx) = match cap {
             Cap::Bounded(n) => crossbeam_channel::bounded(n),
             Cap::Unbounded => crossbeam_channel::unbounded(),
@@ -187,7 +186,7 @@ impl Channel for Std {
     type Tx = StdTx;
     type Rx = StdRx;
 
-    fn open(cap: Cap, producers: usize, consumers: usize) -> Option<(Vec<StdTx>, Vec<StdRx>)> {
+    fn open(cap: Cap, producers: usize, consumers: usize) -> Option<Ends<Self>> {
         let (txs, rx) = match cap {
             Cap::Bounded(n) => {
                 let (tx, rx) = mpsc::sync_channel(n);
