@@ -1,7 +1,7 @@
 //! Every queue of the ladder against crossbeam-channel and std's channels:
-//! `producers` threads send `ITEMS` items in total, `consumers` threads
-//! receive them, and one iteration is the time from the start signal until
-//! every item has been received.
+//! `producers` threads send `items(cap)` items in total (20,000; 2,000 with
+//! capacity 1), `consumers` threads receive them, and one iteration is the
+//! time from the start signal until every item has been received.
 //!
 //! Groups are named `{spsc,mpsc,mpmc}_{cap1,cap64,cap1024,unbounded}`; in
 //! each, the bench id is `implementation/threads`, where `threads` is the
@@ -30,9 +30,19 @@ type Closable = Ladder<queuelab::queue::closable::ClosableQueue<u64>>;
 type Fast = Ladder<queuelab::queue::fast::ClosableQueue<u64>>;
 
 /// Items moved per iteration; divisible by 1, 2, 4 and 8.
-const ITEMS: u64 = if common::OPTIMISED { 20_000 } else { 1_000 };
+const ITEMS: u64 = if common::OPTIMISED { 20_000 } else { 1_600 };
 
-/// Moves `ITEMS` items from `producers` to `consumers` threads, `iters`
+/// Items per iteration for a capacity: a tenth with capacity 1, where every
+/// item may cost a sleep and a wake-up, so that the suite stays short.
+fn items(cap: Cap) -> u64 {
+    if cap == Cap::Bounded(1) {
+        ITEMS / 10
+    } else {
+        ITEMS
+    }
+}
+
+/// Moves `items(cap)` items from `producers` to `consumers` threads, `iters`
 /// times, and returns the total time. Threads are spawned before the clock
 /// starts and released together by a barrier; the clock stops when the last
 /// consumer has its last item. `None` if `C` has no such capacity.
@@ -42,11 +52,12 @@ fn transfer<C: Channel>(
     consumers: usize,
     iters: u64,
 ) -> Option<Duration> {
+    let items = items(cap);
     let mut total = Duration::ZERO;
     for _ in 0..iters {
         let (txs, rxs) = C::open(cap, producers, consumers)?;
-        let per_producer = ITEMS / producers as u64;
-        let per_consumer = ITEMS / consumers as u64;
+        let per_producer = items / producers as u64;
+        let per_consumer = items / consumers as u64;
         let start_line = Barrier::new(producers + consumers + 1);
         total += thread::scope(|s| {
             let start_line = &start_line;
@@ -82,7 +93,7 @@ fn transfer<C: Channel>(
             }
             assert_eq!(
                 sum,
-                ITEMS * (ITEMS - 1) / 2,
+                items * (items - 1) / 2,
                 "an item was lost or duplicated"
             );
             last - start
@@ -113,7 +124,7 @@ fn shape(c: &mut Criterion, name: &str, counts: &[(usize, usize)]) {
     for cap in Cap::ALL {
         let mut group = c.benchmark_group(format!("{name}_{}", cap.label()));
         group.sampling_mode(common::SAMPLING);
-        group.throughput(Throughput::Elements(ITEMS));
+        group.throughput(Throughput::Elements(items(cap)));
         for &(producers, consumers) in counts {
             let threads = producers.max(consumers);
             add::<Polling>(&mut group, cap, producers, consumers, threads);

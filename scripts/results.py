@@ -334,8 +334,8 @@ def main():
     write("summary.md", header(ctx, "Summary: ours vs crossbeam-channel vs std", "scripts/results.sh" + (" --quick" if args.quick else ""))
           + "Million items per second (median time of one iteration in brackets); the last two "
             "columns are our time divided by crossbeam-channel's (below 1: faster). Queue "
-            "benches move 20,000 items per iteration; pipeline runs move 10,000 items "
-            "through three stages. Full tables: queues.md, pipeline.md.\n\n"
+            "benches move 20,000 items per iteration (2,000 with capacity 1); pipeline runs "
+            "move 10,000 items through three stages. Full tables: queues.md, pipeline.md.\n\n"
           + headline_md(ctx, rows))
     polling = read(os.path.join(args.raw, "polling_cost.md"))
     write("polling_cost.md", header(ctx, "What polling costs", "cargo bench --bench polling_cost") + polling)
