@@ -78,6 +78,7 @@ macro_rules! seed_queue {
 seed_queue!(queuelab::queue::closable::ClosableQueue<u64>);
 seed_queue!(queuelab::queue::fast::ClosableQueue<u64>);
 
+// ANCHOR: seed_pipeline
 /// The seed's `start_threads`: `count` workers moving items from `in_queue`
 /// through `func` to `out_queue`.
 fn start_threads<'scope, Q: SeedQueue>(
@@ -123,7 +124,9 @@ fn seed_pipeline<Q: SeedQueue>(workers: [usize; 3], cap: Cap) {
     });
     assert_eq!(done_queue.len() as u64, ITEMS, "an item was lost");
 }
+// ANCHOR_END: seed_pipeline
 
+// ANCHOR: crossbeam_pipeline
 /// The same pipeline over crossbeam-channel: a stage ends when every sender
 /// of its input channel is gone, so "stop" is dropping the senders and
 /// joining the threads.
@@ -172,6 +175,7 @@ fn crossbeam_pipeline(workers: [usize; 3], cap: Cap) {
     });
     assert_eq!(done_rx.len() as u64, ITEMS, "an item was lost");
 }
+// ANCHOR_END: crossbeam_pipeline
 
 fn time(iters: u64, mut run: impl FnMut()) -> Duration {
     let start = Instant::now();

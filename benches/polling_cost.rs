@@ -112,6 +112,7 @@ impl<T> Q<T> {
     }
 }
 
+// ANCHOR: thread_cpu_time
 /// CPU time this thread has used so far, user + system, from the OS.
 fn thread_cpu_time() -> Duration {
     // SAFETY: getrusage only writes into the struct we hand it.
@@ -123,6 +124,7 @@ fn thread_cpu_time() -> Duration {
     let tv = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
     tv(usage.ru_utime) + tv(usage.ru_stime)
 }
+// ANCHOR_END: thread_cpu_time
 
 struct Sizes {
     rounds: usize,
@@ -180,6 +182,7 @@ fn throughput(wait: Wait, items: u64) -> (Duration, u64) {
     (start.elapsed(), polls)
 }
 
+// ANCHOR: idle_cost
 /// CPU time and polls of a consumer that waits `idle` for nothing.
 fn idle_cost(wait: Wait, idle: Duration) -> (Duration, Duration, u64) {
     let q = Q::<u64>::new(wait);
@@ -196,6 +199,7 @@ fn idle_cost(wait: Wait, idle: Duration) -> (Duration, Duration, u64) {
         .unwrap()
     })
 }
+// ANCHOR_END: idle_cost
 
 fn percentile(sorted: &[Duration], p: usize) -> Duration {
     sorted[(sorted.len() - 1) * p / 100]

@@ -29,6 +29,7 @@ type Bounded = Ladder<queuelab::BoundedQueue<u64>>;
 type Closable = Ladder<queuelab::queue::closable::ClosableQueue<u64>>;
 type Fast = Ladder<queuelab::queue::fast::ClosableQueue<u64>>;
 
+// ANCHOR: items
 /// Items moved per iteration; divisible by 1, 2, 4 and 8.
 const ITEMS: u64 = if common::OPTIMISED { 20_000 } else { 1_600 };
 
@@ -41,7 +42,9 @@ fn items(cap: Cap) -> u64 {
         ITEMS
     }
 }
+// ANCHOR_END: items
 
+// ANCHOR: transfer
 /// Moves `items(cap)` items from `producers` to `consumers` threads, `iters`
 /// times, and returns the total time. Threads are spawned before the clock
 /// starts and released together by a barrier; the clock stops when the last
@@ -101,6 +104,7 @@ fn transfer<C: Channel>(
     }
     Some(total)
 }
+// ANCHOR_END: transfer
 
 /// Adds `C`'s bench to the group, if `C` has the capacity.
 fn add<C: Channel>(
@@ -120,6 +124,7 @@ fn add<C: Channel>(
     });
 }
 
+// ANCHOR: shape
 fn shape(c: &mut Criterion, name: &str, counts: &[(usize, usize)]) {
     for cap in Cap::ALL {
         let mut group = c.benchmark_group(format!("{name}_{}", cap.label()));
@@ -138,6 +143,7 @@ fn shape(c: &mut Criterion, name: &str, counts: &[(usize, usize)]) {
         group.finish();
     }
 }
+// ANCHOR_END: shape
 
 fn spsc(c: &mut Criterion) {
     shape(c, "spsc", &[(1, 1)]);

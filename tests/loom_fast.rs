@@ -48,6 +48,7 @@ fn put_get_handoff() {
     });
 }
 
+// ANCHOR: two_consumers_two_puts
 /// Two consumers on an empty queue, spinning or asleep, and two `put`s:
 /// both consumers get an item, none sleeps for ever.
 #[test]
@@ -70,6 +71,7 @@ fn two_consumers_two_puts() {
         assert_eq!(got, [1, 2]);
     });
 }
+// ANCHOR_END: two_consumers_two_puts
 
 /// A full queue (capacity 1) with two producers waiting and one consumer:
 /// each `get` makes room for one producer, none is left asleep, and a woken

@@ -45,6 +45,7 @@ impl Cap {
     }
 }
 
+// ANCHOR: channel
 /// The sending ends (one per producer) and receiving ends (one per
 /// consumer) of one channel.
 pub type Ends<C> = (Vec<<C as Channel>::Tx>, Vec<<C as Channel>::Rx>);
@@ -63,13 +64,16 @@ pub trait Channel: Sized + 'static {
     /// Receives, waiting for an item.
     fn recv(rx: &mut Self::Rx) -> u64;
 }
+// ANCHOR_END: channel
 
+// ANCHOR: build
 /// How a ladder queue is built for a capacity; `None` if it has no such
 /// capacity.
 pub trait Build: Queue<u64> + Sized + 'static {
     const NAME: &'static str;
     fn build(cap: Cap) -> Option<Self>;
 }
+// ANCHOR_END: build
 
 impl Build for queuelab::PollingQueue<u64> {
     const NAME: &'static str = "polling";
@@ -102,6 +106,7 @@ impl Build for queuelab::queue::closable::ClosableQueue<u64> {
     }
 }
 
+// ANCHOR: build_fast
 impl Build for queuelab::queue::fast::ClosableQueue<u64> {
     const NAME: &'static str = "fast";
     fn build(cap: Cap) -> Option<Self> {
@@ -111,7 +116,9 @@ impl Build for queuelab::queue::fast::ClosableQueue<u64> {
         })
     }
 }
+// ANCHOR_END: build_fast
 
+// ANCHOR: ladder
 /// A queue of the ladder, shared through an `Arc` and used through the
 /// `queuelab::Queue` trait (the polling queue polls with `Backoff`).
 pub struct Ladder<Q>(PhantomData<Q>);
@@ -139,7 +146,9 @@ impl<Q: Build> Channel for Ladder<Q> {
         rx.pop().expect("the bench never closes its queue")
     }
 }
+// ANCHOR_END: ladder
 
+// ANCHOR: crossbeam
 /// crossbeam-channel: `bounded(n)` or `unbounded()`.
 pub struct Crossbeam;
 
@@ -164,7 +173,9 @@ impl Channel for Crossbeam {
         rx.recv().expect("senders outlive receivers")
     }
 }
+// ANCHOR_END: crossbeam
 
+// ANCHOR: std_rx
 /// std's channels: `sync_channel(n)` or `channel()`. std's `Receiver` has
 /// one owner; with several consumers they share it in an
 /// `Arc<Mutex<Receiver>>`, the usual workaround (one consumer at a time
@@ -180,6 +191,7 @@ pub enum StdRx {
     Own(mpsc::Receiver<u64>),
     Shared(Arc<Mutex<mpsc::Receiver<u64>>>),
 }
+// ANCHOR_END: std_rx
 
 impl Channel for Std {
     const NAME: &'static str = "std";
@@ -229,6 +241,7 @@ impl Channel for Std {
     }
 }
 
+// ANCHOR: criterion
 /// Whether this is an optimised build (`cargo bench`) rather than the
 /// debug smoke test (`cargo test --benches`).
 pub const OPTIMISED: bool = !cfg!(debug_assertions);
@@ -247,3 +260,4 @@ pub fn criterion() -> Criterion {
 /// Sampling mode for the benches: every iteration moves thousands of items
 /// across threads, so each takes milliseconds.
 pub const SAMPLING: SamplingMode = SamplingMode::Flat;
+// ANCHOR_END: criterion
