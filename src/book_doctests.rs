@@ -38,6 +38,10 @@ pub struct Ch06Pipeline;
 #[doc = include_str!("../book/src/ch08-property-tests.md")]
 pub struct Ch08PropertyTests;
 
+/// Chapter 10.
+#[doc = include_str!("../book/src/ch10-benchmarks.md")]
+pub struct Ch10Benchmarks;
+
 /// Chapter 11.
 #[doc = include_str!("../book/src/ch11-qsize-empty.md")]
 pub struct Ch11QsizeEmpty;
