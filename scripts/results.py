@@ -84,7 +84,11 @@ def machine():
     return f"{cores} cores ({cpu}){mem}, {platform.system()} {platform.release()}, {rustc}"
 
 
-def commit():
+def commit(raw):
+    """The commit the run started at (results.sh notes it), else HEAD now."""
+    noted = read(os.path.join(raw, "commit.txt")).strip()
+    if noted:
+        return noted
     rev = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
     dirty = subprocess.run(["git", "status", "--porcelain", "--", "src", "benches", "Cargo.toml"],
                            capture_output=True, text=True).stdout.strip()
@@ -249,9 +253,12 @@ def python_md(ctx, rows, python_lines):
     return "\n".join(out) + "\n"
 
 
+DISPLAY = {"closable": "step 4 (closable)", "fast": "step 5 (fast)"}
+
+
 def bars_svg(title, groups, series, value_label):
     """A horizontal grouped bar chart: groups = [(label, {series: value})]."""
-    bar_h, gap, left, width = 14, 12, 190, 760
+    bar_h, gap, left, width = 14, 12, 270, 760
     plot_w = width - left - 80
     vmax = max((v for _, vals in groups for v in vals.values() if v), default=1)
     height = 60 + sum(len([s for s in series if vals.get(s)]) * bar_h + gap for _, vals in groups) + 30
@@ -266,12 +273,14 @@ def bars_svg(title, groups, series, value_label):
         if not shown:
             continue
         group_h = len(shown) * bar_h
-        parts.append(f'<text x="{left - 95}" y="{y + group_h / 2 + 4}" text-anchor="end">{escape(label)}</text>')
+        parts.append(f'<text x="{left - 125}" y="{y + group_h / 2 + 4}" text-anchor="end" '
+                     f'font-weight="bold">{escape(label)}</text>')
         for s in shown:
             v = vals[s]
             w = plot_w * v / vmax
             parts.append(f'<rect x="{left}" y="{y}" width="{w:.1f}" height="{bar_h - 2}" fill="{COLORS.get(s, "#333")}"/>')
-            parts.append(f'<text x="{left - 5}" y="{y + bar_h - 4}" text-anchor="end" fill="#333">{escape(s)}</text>')
+            parts.append(f'<text x="{left - 5}" y="{y + bar_h - 4}" text-anchor="end" '
+                         f'fill="#333">{escape(DISPLAY.get(s, s))}</text>')
             parts.append(f'<text x="{left + w + 4:.1f}" y="{y + bar_h - 4}" fill="#333">{v:.2f}</text>')
             y += bar_h
         y += gap
@@ -311,9 +320,10 @@ def main():
     args = ap.parse_args()
 
     rows = collect(args.target, args.since)
+    started = datetime.datetime.fromtimestamp(args.since, datetime.timezone.utc)
     ctx = {
-        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-        "commit": commit(),
+        "date": started.strftime("%Y-%m-%d %H:%M UTC"),
+        "commit": commit(args.raw),
         "machine": machine(),
         "load_before": load_avg(read(os.path.join(args.raw, "uptime_before.txt"))),
         "load_after": load_avg(read(os.path.join(args.raw, "uptime_after.txt"))),

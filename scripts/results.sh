@@ -46,6 +46,11 @@ step() {
 
 since=$(date +%s)
 uptime >"$raw/uptime_before.txt"
+rev=$(git rev-parse --short HEAD)
+if [ -n "$(git status --porcelain -- src benches Cargo.toml)" ]; then
+    rev="$rev (with uncommitted changes in src/ or benches/)"
+fi
+echo "$rev" >"$raw/commit.txt"
 start=$SECONDS
 
 step "build"
