@@ -12,7 +12,7 @@
 # measures the `fast` queue and crossbeam-channel in the same process; the
 # table shows the median over the rounds of fast's median time, and of the
 # ratio fast / crossbeam measured in the same run. Writes
-# book/src/results/fast_steps_data.md (the prose around it is in fast_steps.md).
+# book/src/results/fast_steps_data.md (chapter 9 of the book is the prose around it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -7,7 +7,7 @@
 #   scripts/loom.sh loom_closable                                 # every model in the file
 #   scripts/loom.sh -p 3 loom_closable                            # bounded, as in .ci/run
 #
-# Some models may take a very long time unbounded: see book/src/loom/README.md
+# Some models may take a very long time unbounded: see book/src/loom/timings.md
 # for measured times.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -10,7 +10,7 @@
 //! | 2 | [`BlockingQueue`] | a `Condvar`: `get` sleeps until an item arrives | `queue.Queue()` |
 //! | 3 | [`BoundedQueue`] | a capacity: `put` sleeps while full (backpressure) | `queue.Queue(maxsize)` |
 //! | 4 | [`queue::closable::ClosableQueue`] | `close`, iteration that ends, `task_done`/`join` | `ClosableQueue` |
-//! | 5 | [`ClosableQueue`] ([`queue::fast`]) | the same API as step 4, several times faster: waits with `Backoff` before it sleeps | none: CPython's `queue.Queue` sleeps at once |
+//! | 5 | [`ClosableQueue`] ([`queue::fast`]) | the same API as step 4, faster under contention: waits with `Backoff` before it sleeps | none: CPython's `queue.Queue` sleeps at once |
 //!
 //! All queues are FIFO, `Send + Sync` when `T: Send`, shared with `Arc` or
 //! scoped threads, and `UnwindSafe`: no user code ever runs while a queue's

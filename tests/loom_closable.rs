@@ -15,7 +15,8 @@ use std::time::Duration;
 use loom::sync::atomic::{AtomicUsize, Ordering};
 use loom::thread;
 use loom_common::{Outcomes, check};
-use queuelab::{ClosableQueue, Closed, GetTimeoutError, PutTimeoutError};
+use queuelab::queue::closable::ClosableQueue; // step 4; tests/loom_fast.rs checks step 5
+use queuelab::{Closed, GetTimeoutError, PutTimeoutError};
 
 /// Capacity 1: the producer puts two items and closes, the consumer takes
 /// them in order, marks each done, and then sees the end.

@@ -35,7 +35,7 @@ use crate::sync::{Condvar, Mutex, MutexGuard};
 ///
 /// ```
 /// use std::thread;
-/// use queuelab::ClosableQueue;
+/// use queuelab::queue::closable::ClosableQueue;
 ///
 /// let q = ClosableQueue::bounded(4);
 /// thread::scope(|s| {
@@ -90,7 +90,7 @@ impl<T> ClosableQueue<T> {
     /// An empty queue with no bound: `put` never waits.
     ///
     /// ```
-    /// let q = queuelab::ClosableQueue::<u32>::unbounded();
+    /// let q = queuelab::queue::closable::ClosableQueue::<u32>::unbounded();
     /// assert_eq!(q.capacity(), None);
     /// ```
     pub fn unbounded() -> Self {
@@ -106,12 +106,12 @@ impl<T> ClosableQueue<T> {
     /// crossbeam's capacity 0 means "rendezvous"; this crate refuses to guess.
     ///
     /// ```
-    /// let q = queuelab::ClosableQueue::<u32>::bounded(8);
+    /// let q = queuelab::queue::closable::ClosableQueue::<u32>::bounded(8);
     /// assert_eq!(q.capacity(), Some(8));
     /// ```
     ///
     /// ```should_panic
-    /// let q = queuelab::ClosableQueue::<u32>::bounded(0); // panics: say what you mean
+    /// let q = queuelab::queue::closable::ClosableQueue::<u32>::bounded(0); // panics: say what you mean
     /// ```
     // ANCHOR: bounded
     pub fn bounded(capacity: usize) -> Self {
@@ -152,7 +152,7 @@ impl<T> ClosableQueue<T> {
     /// `Err(Closed(item))`.
     ///
     /// ```
-    /// use queuelab::{ClosableQueue, Closed};
+    /// use queuelab::{queue::closable::ClosableQueue, Closed};
     /// let q = ClosableQueue::unbounded();
     /// assert_eq!(q.put(1), Ok(()));
     /// q.close();
@@ -177,7 +177,7 @@ impl<T> ClosableQueue<T> {
     /// [`TryPutError::Closed`].
     ///
     /// ```
-    /// use queuelab::{ClosableQueue, TryPutError};
+    /// use queuelab::{queue::closable::ClosableQueue, TryPutError};
     /// let q = ClosableQueue::bounded(1);
     /// assert_eq!(q.try_put('a'), Ok(()));
     /// assert_eq!(q.try_put('b'), Err(TryPutError::Full('b')));
@@ -202,7 +202,7 @@ impl<T> ClosableQueue<T> {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use queuelab::{ClosableQueue, PutTimeoutError};
+    /// use queuelab::{queue::closable::ClosableQueue, PutTimeoutError};
     /// let q = ClosableQueue::bounded(1);
     /// q.put(1).unwrap();
     /// assert_eq!(q.put_timeout(2, Duration::from_millis(1)), Err(PutTimeoutError::Timeout(2)));
@@ -229,7 +229,7 @@ impl<T> ClosableQueue<T> {
     /// `close` are still handed out.
     ///
     /// ```
-    /// let q = queuelab::ClosableQueue::unbounded();
+    /// let q = queuelab::queue::closable::ClosableQueue::unbounded();
     /// q.put('a').unwrap();
     /// q.close();
     /// assert_eq!(q.get(), Some('a'));
@@ -255,7 +255,7 @@ impl<T> ClosableQueue<T> {
     /// if none will ever come.
     ///
     /// ```
-    /// use queuelab::{ClosableQueue, TryGetError};
+    /// use queuelab::{queue::closable::ClosableQueue, TryGetError};
     /// let q = ClosableQueue::<u8>::unbounded();
     /// assert_eq!(q.try_get(), Err(TryGetError::Empty));
     /// ```
@@ -276,7 +276,7 @@ impl<T> ClosableQueue<T> {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use queuelab::{ClosableQueue, GetTimeoutError};
+    /// use queuelab::{queue::closable::ClosableQueue, GetTimeoutError};
     /// let q = ClosableQueue::<u8>::bounded(1);
     /// assert_eq!(q.get_timeout(Duration::from_millis(1)), Err(GetTimeoutError::Timeout));
     /// ```
@@ -305,7 +305,7 @@ impl<T> ClosableQueue<T> {
     /// closed it.
     ///
     /// ```
-    /// let q = queuelab::ClosableQueue::<u8>::unbounded();
+    /// let q = queuelab::queue::closable::ClosableQueue::<u8>::unbounded();
     /// assert!(q.close());
     /// assert!(!q.close());
     /// assert!(q.is_closed());
@@ -329,7 +329,7 @@ impl<T> ClosableQueue<T> {
     /// that consumers already took.
     ///
     /// ```
-    /// let q = queuelab::ClosableQueue::unbounded();
+    /// let q = queuelab::queue::closable::ClosableQueue::unbounded();
     /// q.put(1).unwrap();
     /// q.put(2).unwrap();
     /// assert_eq!(q.close_now(), vec![1, 2]);
@@ -355,7 +355,7 @@ impl<T> ClosableQueue<T> {
     /// been called. Unlike `len`, this never goes stale once it is `true`.
     ///
     /// ```
-    /// let q = queuelab::ClosableQueue::<u8>::unbounded();
+    /// let q = queuelab::queue::closable::ClosableQueue::<u8>::unbounded();
     /// assert!(!q.is_closed());
     /// ```
     pub fn is_closed(&self) -> bool {
@@ -367,7 +367,7 @@ impl<T> ClosableQueue<T> {
     /// to decide whether a `get` will wait (seed 000).
     ///
     /// ```
-    /// let q = queuelab::ClosableQueue::unbounded();
+    /// let q = queuelab::queue::closable::ClosableQueue::unbounded();
     /// q.put(()).unwrap();
     /// assert_eq!(q.len(), 1);
     /// ```
@@ -380,7 +380,7 @@ impl<T> ClosableQueue<T> {
     /// `len() == 0`, with the same caveat: it may be stale when it returns.
     ///
     /// ```
-    /// assert!(queuelab::ClosableQueue::<()>::unbounded().is_empty());
+    /// assert!(queuelab::queue::closable::ClosableQueue::<()>::unbounded().is_empty());
     /// ```
     pub fn is_empty(&self) -> bool {
         self.len() == 0
@@ -389,7 +389,7 @@ impl<T> ClosableQueue<T> {
     /// The most items the queue holds at once; `None` when unbounded.
     ///
     /// ```
-    /// assert_eq!(queuelab::ClosableQueue::<()>::bounded(3).capacity(), Some(3));
+    /// assert_eq!(queuelab::queue::closable::ClosableQueue::<()>::bounded(3).capacity(), Some(3));
     /// ```
     pub fn capacity(&self) -> Option<usize> {
         self.capacity
@@ -402,7 +402,7 @@ impl<T> ClosableQueue<T> {
     /// changes nothing.
     ///
     /// ```
-    /// let q = queuelab::ClosableQueue::unbounded();
+    /// let q = queuelab::queue::closable::ClosableQueue::unbounded();
     /// q.put("job").unwrap();
     /// let job = q.get().unwrap();
     /// assert_eq!(q.unfinished_tasks(), 1); // taken, but not yet done
@@ -431,7 +431,7 @@ impl<T> ClosableQueue<T> {
     /// are done.
     ///
     /// ```
-    /// let q = queuelab::ClosableQueue::<u8>::unbounded();
+    /// let q = queuelab::queue::closable::ClosableQueue::<u8>::unbounded();
     /// q.join(); // nothing was ever put: returns at once
     /// ```
     // ANCHOR: join
@@ -447,7 +447,7 @@ impl<T> ClosableQueue<T> {
     /// those that consumers are working on.
     ///
     /// ```
-    /// let q = queuelab::ClosableQueue::unbounded();
+    /// let q = queuelab::queue::closable::ClosableQueue::unbounded();
     /// q.put(1).unwrap();
     /// assert_eq!(q.unfinished_tasks(), 1);
     /// ```
@@ -461,7 +461,7 @@ impl<T> ClosableQueue<T> {
     /// unwinds), so a worker that crashes cannot leave a `join` hanging.
     ///
     /// ```
-    /// let q = queuelab::ClosableQueue::unbounded();
+    /// let q = queuelab::queue::closable::ClosableQueue::unbounded();
     /// q.put(1).unwrap();
     /// q.put(2).unwrap();
     /// q.close();
@@ -479,7 +479,7 @@ impl<T> ClosableQueue<T> {
 /// The iterator of [`ClosableQueue::iter`] and of `for item in &queue`.
 ///
 /// ```
-/// let q = queuelab::ClosableQueue::unbounded();
+/// let q = queuelab::queue::closable::ClosableQueue::unbounded();
 /// q.put("a").unwrap();
 /// let mut it = q.iter();
 /// assert_eq!(it.next(), Some("a"));
