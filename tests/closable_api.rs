@@ -2,42 +2,44 @@
 //! The public API of `ClosableQueue`, one behaviour per test: every error
 //! path and every blocking path of DESIGN.md's contract.
 //!
+//! The tests are written once, in `closable_api/cases.rs`, and run on both
+//! closable queues: `step4::cases::*` on `queue::closable::ClosableQueue`
+//! (step 4), `step5::cases::*` on `queue::fast::ClosableQueue` (step 5, the
+//! one the crate root exports). What does not depend on the queue (error
+//! messages, auto traits of every queue) is checked once, in this file.
+//!
 //! Tests of a blocking path start the thread that must block with
 //! `common::spawn_until_blocked`, which returns once that thread sleeps inside
 //! the queue. Nothing here sleeps for a while and hopes.
 
 mod common;
 
+use std::any::Any;
 use std::cell::Cell;
-use std::error::Error;
 use std::panic::{self, RefUnwindSafe, UnwindSafe};
-use std::sync::Barrier;
-use std::thread;
-use std::time::Duration;
 
-use common::spawn_until_blocked;
+use queuelab::queue::{closable, fast};
 use queuelab::{
-    BlockingQueue, BoundedQueue, ClosableQueue, Closed, GetTimeoutError, PollingQueue,
-    PutTimeoutError, Queue, TaskDoneError, TryGetError, TryPutError,
+    BlockingQueue, BoundedQueue, Closed, GetTimeoutError, PollingQueue, PutTimeoutError, Queue,
+    TaskDoneError, TryGetError, TryPutError,
 };
 
-/// A time limit that never runs out while a test is running, so a timed
-/// wait that returns was woken by the event under test.
-const LONG: Duration = Duration::from_secs(3600);
+/// Step 4: one lock, two condition variables.
+#[path = "closable_api"]
+mod step4 {
+    use queuelab::queue::closable::ClosableQueue;
+    mod cases;
+}
 
-// ---------------------------------------------------------------------------
-// Construction, capacity, len
-// ---------------------------------------------------------------------------
-
-#[test]
-fn capacity_is_none_when_unbounded_and_the_bound_otherwise() {
-    assert_eq!(ClosableQueue::<u8>::unbounded().capacity(), None);
-    assert_eq!(ClosableQueue::<u8>::bounded(1).capacity(), Some(1));
-    assert_eq!(ClosableQueue::<u8>::bounded(3).capacity(), Some(3));
+/// Step 5: the queue the crate root exports as `queuelab::ClosableQueue`.
+#[path = "closable_api"]
+mod step5 {
+    use queuelab::queue::fast::ClosableQueue;
+    mod cases;
 }
 
 /// The text of a panic payload (`panic!` gives a `&str` or a `String`).
-fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+fn panic_message(payload: &(dyn Any + Send)) -> String {
     if let Some(s) = payload.downcast_ref::<&str>() {
         s.to_string()
     } else {
@@ -48,695 +50,26 @@ fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
     }
 }
 
-#[test]
-fn zero_capacity_panics_with_a_message_that_says_why() {
-    let closable = panic::catch_unwind(|| ClosableQueue::<u8>::bounded(0)).unwrap_err();
-    let bounded = panic::catch_unwind(|| BoundedQueue::<u8>::new(0)).unwrap_err();
-    for payload in [closable, bounded] {
-        let message = panic_message(&*payload);
-        assert!(message.contains("capacity must be at least 1"), "{message}");
-        // It says why 0 is refused: the two meanings other libraries give it.
-        assert!(message.contains("unbounded"), "{message}");
-        assert!(message.contains("rendezvous"), "{message}");
-    }
+/// Checks that making a queue of capacity 0 panicked, with a message that
+/// says what is wrong and why 0 is refused.
+fn assert_zero_capacity_panic<Q>(made: std::thread::Result<Q>) {
+    let Err(payload) = made else {
+        panic!("a queue of capacity 0 was made");
+    };
+    let message = panic_message(&*payload);
+    assert!(message.contains("capacity must be at least 1"), "{message}");
+    // It says why 0 is refused: the two meanings other libraries give it.
+    assert!(message.contains("unbounded"), "{message}");
+    assert!(message.contains("rendezvous"), "{message}");
 }
 
 #[test]
-fn len_and_is_empty_follow_puts_and_gets() {
-    let q = ClosableQueue::bounded(2);
-    assert_eq!((q.len(), q.is_empty()), (0, true));
-    q.put('a').unwrap();
-    assert_eq!((q.len(), q.is_empty()), (1, false));
-    q.put('b').unwrap();
-    assert_eq!(q.len(), 2);
-    q.try_put('c').unwrap_err(); // full: not counted
-    assert_eq!(q.len(), 2);
-    q.get().unwrap();
-    assert_eq!(q.len(), 1);
-    q.close();
-    assert_eq!(q.len(), 1); // closing keeps the items
-    q.get().unwrap();
-    assert_eq!((q.len(), q.is_empty()), (0, true));
-}
-
-#[test]
-fn items_come_out_in_the_order_they_went_in() {
-    let q = ClosableQueue::unbounded();
-    for i in 0..10 {
-        q.put(i).unwrap();
-    }
-    q.close();
-    assert_eq!(q.iter().collect::<Vec<_>>(), (0..10).collect::<Vec<_>>());
+fn bounded_queue_of_zero_capacity_panics_with_a_message_that_says_why() {
+    assert_zero_capacity_panic(panic::catch_unwind(|| BoundedQueue::<u8>::new(0)));
 }
 
 // ---------------------------------------------------------------------------
-// Error paths that do not block
-// ---------------------------------------------------------------------------
-
-#[test]
-fn put_on_a_closed_queue_hands_the_item_back() {
-    let q = ClosableQueue::unbounded();
-    q.close();
-    let err = q.put(String::from("late")).unwrap_err();
-    assert_eq!(err, Closed(String::from("late")));
-    assert_eq!(err.into_inner(), "late");
-    assert!(q.is_empty());
-    assert_eq!(q.unfinished_tasks(), 0); // a refused item is no task
-}
-
-#[test]
-fn try_put_says_full_and_then_closed() {
-    let q = ClosableQueue::bounded(1);
-    assert_eq!(q.try_put(1), Ok(()));
-    let full = q.try_put(2).unwrap_err();
-    assert_eq!(full, TryPutError::Full(2));
-    assert!(full.is_full() && !full.is_closed());
-    q.close();
-    // Full *and* closed: closed wins, since waiting for room is pointless.
-    let closed = q.try_put(3).unwrap_err();
-    assert_eq!(closed, TryPutError::Closed(3));
-    assert!(closed.is_closed() && !closed.is_full());
-    assert_eq!(q.try_get(), Ok(1)); // the item inside was not disturbed
-    assert_eq!(q.try_put(4), Err(TryPutError::Closed(4))); // room, but closed
-}
-
-#[test]
-fn put_timeout_says_timeout_and_then_closed() {
-    let q = ClosableQueue::bounded(1);
-    assert_eq!(q.put_timeout(1, Duration::ZERO), Ok(()));
-    assert_eq!(
-        q.put_timeout(2, Duration::ZERO),
-        Err(PutTimeoutError::Timeout(2))
-    );
-    assert_eq!(
-        q.put_timeout(3, Duration::from_millis(1)),
-        Err(PutTimeoutError::Timeout(3))
-    );
-    q.close();
-    // Closed answers at once, even with a long time limit on a full queue.
-    assert_eq!(q.put_timeout(4, LONG), Err(PutTimeoutError::Closed(4)));
-    assert_eq!(q.get(), Some(1));
-    assert_eq!(q.put_timeout(5, LONG), Err(PutTimeoutError::Closed(5)));
-    assert!(q.is_empty());
-}
-
-#[test]
-fn put_timeout_with_a_huge_limit_does_not_overflow() {
-    let q = ClosableQueue::bounded(1);
-    assert_eq!(q.put_timeout(1, Duration::MAX), Ok(()));
-    assert_eq!(q.get_timeout(Duration::MAX), Ok(1));
-}
-
-#[test]
-fn try_get_says_empty_and_then_closed() {
-    let q = ClosableQueue::unbounded();
-    assert_eq!(q.try_get(), Err(TryGetError::Empty));
-    q.put(1).unwrap();
-    q.close();
-    assert_eq!(q.try_get(), Ok(1)); // closed, but not yet drained
-    assert_eq!(q.try_get(), Err(TryGetError::Closed));
-}
-
-#[test]
-fn get_timeout_says_timeout_and_then_closed() {
-    let q = ClosableQueue::unbounded();
-    assert_eq!(q.get_timeout(Duration::ZERO), Err(GetTimeoutError::Timeout));
-    assert_eq!(
-        q.get_timeout(Duration::from_millis(1)),
-        Err(GetTimeoutError::Timeout)
-    );
-    q.put(1).unwrap();
-    q.close();
-    assert_eq!(q.get_timeout(LONG), Ok(1));
-    // Closed and drained answers at once, whatever the time limit.
-    assert_eq!(q.get_timeout(LONG), Err(GetTimeoutError::Closed));
-}
-
-#[test]
-fn get_on_a_closed_and_drained_queue_returns_none_at_once() {
-    let q = ClosableQueue::<u8>::bounded(3);
-    q.close();
-    assert_eq!(q.get(), None);
-    assert_eq!(q.get(), None);
-    assert_eq!(q.iter().next(), None);
-}
-
-// ---------------------------------------------------------------------------
-// close and close_now
-// ---------------------------------------------------------------------------
-
-#[test]
-fn close_keeps_the_items_inside_gettable() {
-    let q = ClosableQueue::bounded(4);
-    for i in 1..=4 {
-        q.put(i).unwrap();
-    }
-    q.close();
-    assert!(q.is_closed());
-    assert_eq!(q.len(), 4);
-    assert_eq!(q.get(), Some(1));
-    assert_eq!(q.try_get(), Ok(2));
-    assert_eq!(q.get_timeout(Duration::ZERO), Ok(3));
-    assert_eq!(q.iter().collect::<Vec<_>>(), vec![4]);
-    assert_eq!(q.get(), None);
-}
-
-#[test]
-fn close_returns_true_once_and_then_false() {
-    let q = ClosableQueue::<u8>::unbounded();
-    assert!(!q.is_closed());
-    assert!(q.close());
-    assert!(q.is_closed());
-    assert!(!q.close());
-    assert!(!q.close());
-    assert!(q.is_closed());
-}
-
-#[test]
-fn of_many_racing_closes_exactly_one_returns_true() {
-    const THREADS: usize = 8;
-    let q = ClosableQueue::<u8>::unbounded();
-    let start = Barrier::new(THREADS);
-    let winners = thread::scope(|s| {
-        let closers: Vec<_> = (0..THREADS)
-            .map(|_| {
-                s.spawn(|| {
-                    start.wait();
-                    q.close()
-                })
-            })
-            .collect();
-        closers
-            .into_iter()
-            .map(|c| c.join().unwrap())
-            .filter(|&won| won)
-            .count()
-    });
-    assert_eq!(winners, 1);
-}
-
-#[test]
-fn close_now_hands_back_the_items_oldest_first() {
-    let q = ClosableQueue::unbounded();
-    for i in 1..=4 {
-        q.put(i).unwrap();
-    }
-    assert_eq!(q.get(), Some(1)); // taken, not yet done
-    assert_eq!(q.unfinished_tasks(), 4);
-    assert_eq!(q.close_now(), vec![2, 3, 4]);
-    // The handed-back items are no longer tasks; the taken one still is.
-    assert_eq!(q.unfinished_tasks(), 1);
-    assert!(q.is_closed());
-    assert!(q.is_empty());
-    assert_eq!(q.get(), None);
-    assert_eq!(q.put(5), Err(Closed(5)));
-    assert!(!q.close()); // close_now already closed it
-    assert_eq!(q.close_now(), Vec::<i32>::new());
-}
-
-#[test]
-fn close_now_after_close_still_hands_back_what_is_left() {
-    let q = ClosableQueue::bounded(3);
-    for i in 1..=3 {
-        q.put(i).unwrap();
-    }
-    assert!(q.close());
-    assert_eq!(q.get(), Some(1));
-    q.task_done().unwrap();
-    assert_eq!(q.close_now(), vec![2, 3]);
-    assert_eq!(q.unfinished_tasks(), 0);
-}
-
-/// `task_done` may be called for an item before it is taken (Python allows
-/// it too); `close_now` must then not count that item as unfinished twice.
-#[test]
-fn close_now_after_an_early_task_done_does_not_underflow() {
-    let q = ClosableQueue::unbounded();
-    q.put('a').unwrap();
-    q.put('b').unwrap();
-    q.task_done().unwrap();
-    q.task_done().unwrap();
-    assert_eq!(q.unfinished_tasks(), 0);
-    assert_eq!(q.close_now(), vec!['a', 'b']);
-    assert_eq!(q.unfinished_tasks(), 0);
-    q.join(); // returns at once
-}
-
-// ---------------------------------------------------------------------------
-// task_done and join
-// ---------------------------------------------------------------------------
-
-#[test]
-fn task_done_counts_unfinished_tasks_down() {
-    let q = ClosableQueue::unbounded();
-    assert_eq!(q.unfinished_tasks(), 0);
-    q.put(1).unwrap();
-    q.put(2).unwrap();
-    assert_eq!(q.unfinished_tasks(), 2);
-    q.get().unwrap();
-    assert_eq!(q.unfinished_tasks(), 2); // taking an item does not finish it
-    q.task_done().unwrap();
-    assert_eq!(q.unfinished_tasks(), 1);
-    q.get().unwrap();
-    q.task_done().unwrap();
-    assert_eq!(q.unfinished_tasks(), 0);
-}
-
-#[test]
-fn task_done_called_too_often_is_an_error_and_changes_nothing() {
-    let q = ClosableQueue::unbounded();
-    assert_eq!(q.task_done(), Err(TaskDoneError));
-    q.put(1).unwrap();
-    q.task_done().unwrap(); // allowed before the item is taken, as in Python
-    assert_eq!(q.task_done(), Err(TaskDoneError));
-    assert_eq!(q.task_done(), Err(TaskDoneError));
-    // Nothing changed: the item is still inside, nothing is unfinished, and
-    // the counter did not wrap around (join would hang for ever if it had).
-    assert_eq!(q.unfinished_tasks(), 0);
-    assert_eq!(q.len(), 1);
-    q.join();
-    // And the queue goes on working normally.
-    q.put(2).unwrap();
-    assert_eq!(q.unfinished_tasks(), 1);
-    assert_eq!(q.get(), Some(1));
-}
-
-#[test]
-fn join_returns_at_once_when_nothing_is_unfinished() {
-    let q = ClosableQueue::<u8>::unbounded();
-    q.join();
-    q.put(1).unwrap();
-    q.get().unwrap();
-    q.task_done().unwrap();
-    q.join();
-}
-
-#[test]
-fn join_blocks_until_the_last_task_is_done() {
-    let q = ClosableQueue::unbounded();
-    q.put("a").unwrap();
-    q.put("b").unwrap();
-    q.get().unwrap();
-    q.get().unwrap();
-    thread::scope(|s| {
-        let joiner = spawn_until_blocked(s, || {
-            q.join();
-            q.unfinished_tasks()
-        });
-        assert!(
-            !joiner.is_finished(),
-            "join returned with 2 tasks unfinished"
-        );
-
-        q.task_done().unwrap();
-        joiner.wait_until_blocked();
-        assert!(
-            !joiner.is_finished(),
-            "join returned with 1 task unfinished"
-        );
-
-        q.task_done().unwrap();
-        assert_eq!(joiner.join(), 0);
-    });
-}
-
-#[test]
-fn join_wakes_every_joiner() {
-    let q = ClosableQueue::unbounded();
-    q.put(1).unwrap();
-    thread::scope(|s| {
-        let joiners: Vec<_> = (0..3)
-            .map(|_| spawn_until_blocked(s, || q.join()))
-            .collect();
-        assert!(joiners.iter().all(|j| !j.is_finished()));
-        q.get().unwrap();
-        q.task_done().unwrap();
-        for j in joiners {
-            j.join();
-        }
-    });
-}
-
-#[test]
-fn close_does_not_release_join() {
-    let q = ClosableQueue::unbounded();
-    q.put(1).unwrap();
-    thread::scope(|s| {
-        let joiner = spawn_until_blocked(s, || q.join());
-        assert!(q.close());
-        joiner.wait_until_blocked();
-        assert!(!joiner.is_finished(), "close released join");
-        // The item inside is still a task: a worker drains and finishes it.
-        assert_eq!(q.get(), Some(1));
-        q.task_done().unwrap();
-        joiner.join();
-    });
-}
-
-#[test]
-fn close_now_releases_a_join_that_waits_only_for_items_inside() {
-    let q = ClosableQueue::unbounded();
-    q.put(1).unwrap();
-    q.put(2).unwrap();
-    thread::scope(|s| {
-        let joiner = spawn_until_blocked(s, || q.join());
-        assert!(!joiner.is_finished());
-        assert_eq!(q.close_now(), vec![1, 2]);
-        joiner.join();
-    });
-    assert_eq!(q.unfinished_tasks(), 0);
-}
-
-#[test]
-fn close_now_leaves_join_waiting_for_items_already_taken() {
-    let q = ClosableQueue::unbounded();
-    q.put(1).unwrap();
-    q.put(2).unwrap();
-    assert_eq!(q.get(), Some(1)); // a worker is busy with 1
-    thread::scope(|s| {
-        let joiner = spawn_until_blocked(s, || q.join());
-        assert_eq!(q.close_now(), vec![2]);
-        joiner.wait_until_blocked();
-        assert!(
-            !joiner.is_finished(),
-            "join returned while 1 was in progress"
-        );
-        q.task_done().unwrap(); // the worker finishes 1
-        joiner.join();
-    });
-}
-
-// ---------------------------------------------------------------------------
-// Blocking paths: a sleeping put is woken by get or close
-// ---------------------------------------------------------------------------
-
-#[test]
-fn blocked_put_is_woken_by_get() {
-    let q = ClosableQueue::bounded(1);
-    q.put(1).unwrap();
-    thread::scope(|s| {
-        let producer = spawn_until_blocked(s, || q.put(2));
-        assert!(!producer.is_finished(), "put did not wait on a full queue");
-        assert_eq!(q.get(), Some(1));
-        assert_eq!(producer.join(), Ok(()));
-    });
-    assert_eq!(q.get(), Some(2));
-}
-
-#[test]
-fn blocked_put_timeout_is_woken_by_get() {
-    let q = ClosableQueue::bounded(1);
-    q.put(1).unwrap();
-    thread::scope(|s| {
-        let producer = spawn_until_blocked(s, || q.put_timeout(2, LONG));
-        assert!(!producer.is_finished());
-        assert_eq!(q.try_get(), Ok(1));
-        assert_eq!(producer.join(), Ok(()));
-    });
-    assert_eq!(q.get(), Some(2));
-}
-
-#[test]
-fn blocked_put_is_woken_by_close_and_gets_its_item_back() {
-    let q = ClosableQueue::bounded(1);
-    q.put(1).unwrap();
-    thread::scope(|s| {
-        let producer = spawn_until_blocked(s, || q.put(2));
-        assert!(!producer.is_finished());
-        q.close();
-        assert_eq!(producer.join(), Err(Closed(2)));
-    });
-    // Only the item put before the close is inside.
-    assert_eq!(q.iter().collect::<Vec<_>>(), vec![1]);
-}
-
-#[test]
-fn blocked_put_timeout_is_woken_by_close_and_gets_its_item_back() {
-    let q = ClosableQueue::bounded(1);
-    q.put(1).unwrap();
-    thread::scope(|s| {
-        let producer = spawn_until_blocked(s, || q.put_timeout(2, LONG));
-        assert!(!producer.is_finished());
-        q.close();
-        assert_eq!(producer.join(), Err(PutTimeoutError::Closed(2)));
-    });
-    assert_eq!(q.len(), 1);
-}
-
-#[test]
-fn blocked_put_is_woken_by_close_now() {
-    let q = ClosableQueue::bounded(1);
-    q.put(1).unwrap();
-    thread::scope(|s| {
-        let producer = spawn_until_blocked(s, || q.put(2));
-        assert!(!producer.is_finished());
-        assert_eq!(q.close_now(), vec![1]);
-        assert_eq!(producer.join(), Err(Closed(2)));
-    });
-}
-
-#[test]
-fn one_close_wakes_every_blocked_producer() {
-    let q = ClosableQueue::bounded(1);
-    q.put(0).unwrap();
-    let q = &q; // the `move` closures below copy the reference
-    thread::scope(|s| {
-        let puts: Vec<_> = (1..=3)
-            .map(|i| spawn_until_blocked(s, move || q.put(i)))
-            .collect();
-        let timed_puts: Vec<_> = (4..=5)
-            .map(|i| spawn_until_blocked(s, move || q.put_timeout(i, LONG)))
-            .collect();
-        let all_waited =
-            puts.iter().all(|p| !p.is_finished()) && timed_puts.iter().all(|p| !p.is_finished());
-
-        // One call; every producer must wake. (Close before asserting: a
-        // failed assertion must not leave the others blocked for ever.)
-        assert!(q.close());
-        assert!(all_waited, "a put did not wait on a full queue");
-
-        let mut handed_back: Vec<i32> = puts.into_iter().map(|p| p.join().unwrap_err().0).collect();
-        handed_back.extend(timed_puts.into_iter().map(|p| match p.join() {
-            Err(PutTimeoutError::Closed(i)) => i,
-            other => panic!("expected Closed, got {other:?}"),
-        }));
-        assert_eq!(handed_back, vec![1, 2, 3, 4, 5]);
-    });
-    assert_eq!(q.iter().collect::<Vec<_>>(), vec![0]);
-}
-
-// ---------------------------------------------------------------------------
-// Blocking paths: a sleeping get is woken by put or close
-// ---------------------------------------------------------------------------
-
-#[test]
-fn blocked_get_is_woken_by_put() {
-    for q in [ClosableQueue::unbounded(), ClosableQueue::bounded(1)] {
-        thread::scope(|s| {
-            let consumer = spawn_until_blocked(s, || q.get());
-            assert!(
-                !consumer.is_finished(),
-                "get did not wait on an empty queue"
-            );
-            q.put(7).unwrap();
-            assert_eq!(consumer.join(), Some(7));
-        });
-    }
-}
-
-#[test]
-fn blocked_get_timeout_is_woken_by_put() {
-    let q = ClosableQueue::bounded(1);
-    thread::scope(|s| {
-        let consumer = spawn_until_blocked(s, || q.get_timeout(LONG));
-        assert!(!consumer.is_finished());
-        q.try_put(7).unwrap();
-        assert_eq!(consumer.join(), Ok(7));
-    });
-}
-
-#[test]
-fn blocked_iterator_is_woken_by_put() {
-    let q = ClosableQueue::unbounded();
-    thread::scope(|s| {
-        let consumer = spawn_until_blocked(s, || q.iter().next());
-        assert!(!consumer.is_finished());
-        q.put(7).unwrap();
-        assert_eq!(consumer.join(), Some(7));
-    });
-    assert_eq!(q.unfinished_tasks(), 0); // the iterator was dropped: 7 is done
-}
-
-#[test]
-fn blocked_get_is_woken_by_close_and_returns_none() {
-    let q = ClosableQueue::<u8>::unbounded();
-    thread::scope(|s| {
-        let consumer = spawn_until_blocked(s, || q.get());
-        assert!(!consumer.is_finished());
-        q.close();
-        assert_eq!(consumer.join(), None);
-    });
-}
-
-#[test]
-fn blocked_get_timeout_is_woken_by_close_and_says_closed() {
-    let q = ClosableQueue::<u8>::bounded(2);
-    thread::scope(|s| {
-        let consumer = spawn_until_blocked(s, || q.get_timeout(LONG));
-        assert!(!consumer.is_finished());
-        q.close();
-        assert_eq!(consumer.join(), Err(GetTimeoutError::Closed));
-    });
-}
-
-#[test]
-fn blocked_get_is_woken_by_close_now() {
-    let q = ClosableQueue::<u8>::unbounded();
-    thread::scope(|s| {
-        let consumer = spawn_until_blocked(s, || q.get());
-        assert!(!consumer.is_finished());
-        assert_eq!(q.close_now(), vec![]);
-        assert_eq!(consumer.join(), None);
-    });
-}
-
-#[test]
-fn a_for_loop_over_the_queue_ends_when_it_is_closed_and_drained() {
-    let q = ClosableQueue::unbounded();
-    thread::scope(|s| {
-        let consumer = spawn_until_blocked(s, || {
-            let mut seen = Vec::new();
-            for item in &q {
-                seen.push(item);
-            }
-            seen
-        });
-        q.put(1).unwrap();
-        q.put(2).unwrap();
-        q.close();
-        assert_eq!(consumer.join(), vec![1, 2]);
-    });
-    assert_eq!(q.unfinished_tasks(), 0);
-}
-
-#[test]
-fn one_close_wakes_every_blocked_consumer() {
-    let q = ClosableQueue::<u8>::bounded(4);
-    thread::scope(|s| {
-        let gets: Vec<_> = (0..3).map(|_| spawn_until_blocked(s, || q.get())).collect();
-        let timed_gets: Vec<_> = (0..2)
-            .map(|_| spawn_until_blocked(s, || q.get_timeout(LONG)))
-            .collect();
-        let loops: Vec<_> = (0..2)
-            .map(|_| spawn_until_blocked(s, || q.iter().count()))
-            .collect();
-        let all_waited = gets.iter().all(|c| !c.is_finished())
-            && timed_gets.iter().all(|c| !c.is_finished())
-            && loops.iter().all(|c| !c.is_finished());
-
-        // One call; every consumer must wake. (Close before asserting: a
-        // failed assertion must not leave the others blocked for ever.)
-        assert!(q.close());
-        assert!(all_waited, "a get did not wait on an empty queue");
-
-        for c in gets {
-            assert_eq!(c.join(), None);
-        }
-        for c in timed_gets {
-            assert_eq!(c.join(), Err(GetTimeoutError::Closed));
-        }
-        for c in loops {
-            assert_eq!(c.join(), 0);
-        }
-    });
-}
-
-// ---------------------------------------------------------------------------
-// The iterator marks items done
-// ---------------------------------------------------------------------------
-
-#[test]
-fn the_iterator_marks_an_item_done_when_the_next_one_is_asked_for() {
-    let q = ClosableQueue::unbounded();
-    for i in 1..=3 {
-        q.put(i).unwrap();
-    }
-    q.close();
-    let mut it = q.iter();
-    assert_eq!(it.next(), Some(1));
-    assert_eq!(q.unfinished_tasks(), 3); // 1 is being processed
-    assert_eq!(it.next(), Some(2));
-    assert_eq!(q.unfinished_tasks(), 2); // 1 is done
-    assert_eq!(it.next(), Some(3));
-    assert_eq!(q.unfinished_tasks(), 1);
-    assert_eq!(it.next(), None);
-    assert_eq!(q.unfinished_tasks(), 0);
-    assert_eq!(it.next(), None);
-    assert_eq!(q.unfinished_tasks(), 0); // not marked twice
-}
-
-#[test]
-fn dropping_the_iterator_marks_the_held_item_done() {
-    let q = ClosableQueue::unbounded();
-    q.put(1).unwrap();
-    q.put(2).unwrap();
-    let mut it = q.iter();
-    assert_eq!(it.next(), Some(1));
-    assert_eq!(q.unfinished_tasks(), 2);
-    drop(it);
-    assert_eq!(q.unfinished_tasks(), 1); // 1 is done; 2 is still inside
-    assert_eq!(q.len(), 1);
-    // An iterator that never handed out an item marks nothing.
-    drop(q.iter());
-    assert_eq!(q.unfinished_tasks(), 1);
-}
-
-#[test]
-fn a_consumer_that_panics_in_its_loop_still_marks_its_item_done() {
-    let q = ClosableQueue::unbounded();
-    for i in 1..=3 {
-        q.put(i).unwrap();
-    }
-    q.close();
-    thread::scope(|s| {
-        let crashing = s.spawn(|| {
-            for item in &q {
-                if item == 2 {
-                    panic!("worker crashed on item {item}");
-                }
-            }
-        });
-        let payload = crashing.join().unwrap_err();
-        assert_eq!(panic_message(&*payload), "worker crashed on item 2");
-    });
-    // 1 and 2 are done (2 by the unwinding iterator); 3 is still inside.
-    assert_eq!(q.unfinished_tasks(), 1);
-    assert_eq!(q.iter().collect::<Vec<_>>(), vec![3]);
-    q.join(); // does not hang
-}
-
-#[test]
-fn a_panic_caught_in_the_same_thread_leaves_the_queue_usable() {
-    let q = ClosableQueue::unbounded();
-    q.put(1).unwrap();
-    q.put(2).unwrap();
-    // No `AssertUnwindSafe` needed: the queue is `RefUnwindSafe`.
-    let caught = panic::catch_unwind(|| {
-        for item in &q {
-            if item == 1 {
-                panic!("worker crashed on item {item}");
-            }
-        }
-    });
-    assert!(caught.is_err());
-    assert_eq!(q.unfinished_tasks(), 1);
-    assert_eq!(q.get(), Some(2));
-    q.task_done().unwrap();
-    q.join();
-}
-
-// ---------------------------------------------------------------------------
-// Errors: Display, Debug, into_inner, std::error::Error
+// Errors: Display
 // ---------------------------------------------------------------------------
 
 #[test]
@@ -768,92 +101,6 @@ fn every_error_displays_its_reason() {
     );
 }
 
-#[test]
-fn every_error_that_holds_an_item_hands_it_back() {
-    let q = ClosableQueue::bounded(1);
-    q.put(vec![0]).unwrap();
-    assert_eq!(q.try_put(vec![1]).unwrap_err().into_inner(), vec![1]);
-    assert_eq!(
-        q.put_timeout(vec![2], Duration::ZERO)
-            .unwrap_err()
-            .into_inner(),
-        vec![2]
-    );
-    q.close();
-    assert_eq!(q.put(vec![3]).unwrap_err().into_inner(), vec![3]);
-    assert_eq!(q.try_put(vec![4]).unwrap_err().into_inner(), vec![4]);
-    assert_eq!(
-        q.put_timeout(vec![5], LONG).unwrap_err().into_inner(),
-        vec![5]
-    );
-    // And through the trait: `push` hands the item back in `Err`.
-    assert_eq!(Queue::push(&q, vec![6]), Err(vec![6]));
-    // Built by hand, too.
-    assert_eq!(Closed('a').into_inner(), 'a');
-    assert_eq!(TryPutError::Full('b').into_inner(), 'b');
-    assert_eq!(TryPutError::Closed('c').into_inner(), 'c');
-    assert_eq!(PutTimeoutError::Timeout('d').into_inner(), 'd');
-    assert_eq!(PutTimeoutError::Closed('e').into_inner(), 'e');
-}
-
-/// An item type that implements neither `Debug` nor `PartialEq`.
-struct Opaque;
-
-#[test]
-fn errors_and_queues_print_with_debug_even_when_the_item_cannot() {
-    let q = ClosableQueue::bounded(1);
-    q.put(Opaque).unwrap(); // `unwrap` needs `Closed<Opaque>: Debug`
-    assert_eq!(format!("{:?}", q.try_put(Opaque).unwrap_err()), "Full(..)");
-    assert_eq!(
-        format!("{:?}", q.put_timeout(Opaque, Duration::ZERO).unwrap_err()),
-        "Timeout(..)"
-    );
-    assert_eq!(
-        format!("{q:?}"),
-        "ClosableQueue { len: 1, capacity: Some(1), closed: false, unfinished: 1, .. }"
-    );
-    q.close();
-    assert_eq!(format!("{:?}", q.put(Opaque).unwrap_err()), "Closed(..)");
-    assert_eq!(
-        format!("{:?}", q.try_put(Opaque).unwrap_err()),
-        "Closed(..)"
-    );
-    assert_eq!(
-        format!("{:?}", q.put_timeout(Opaque, LONG).unwrap_err()),
-        "Closed(..)"
-    );
-    let mut it = q.iter();
-    assert_eq!(format!("{it:?}"), "Iter { holding: false, .. }");
-    assert!(it.next().is_some());
-    assert_eq!(format!("{it:?}"), "Iter { holding: true, .. }");
-}
-
-#[test]
-fn a_panic_from_unwrap_names_the_error() {
-    let q = ClosableQueue::unbounded();
-    q.close();
-    let payload = panic::catch_unwind(|| q.put(Opaque).unwrap()).unwrap_err();
-    assert!(panic_message(&*payload).contains("Closed(..)"));
-}
-
-#[test]
-fn errors_convert_into_box_dyn_error_with_question_mark() {
-    fn put_one(q: &ClosableQueue<Opaque>) -> Result<(), Box<dyn Error + Send + Sync>> {
-        q.put(Opaque)?;
-        q.try_put(Opaque)?;
-        q.put_timeout(Opaque, Duration::ZERO)?;
-        q.try_get()?;
-        q.get_timeout(Duration::ZERO)?;
-        q.task_done()?;
-        Ok(())
-    }
-    let q = ClosableQueue::unbounded();
-    q.close();
-    let err = put_one(&q).unwrap_err();
-    assert_eq!(err.to_string(), "queue is closed");
-    assert!(err.source().is_none());
-}
-
 // ---------------------------------------------------------------------------
 // Auto traits, checked at compile time
 // ---------------------------------------------------------------------------
@@ -870,11 +117,13 @@ fn every_queue_is_send_and_sync_when_its_items_are_send() {
     is_send_sync::<PollingQueue<Cell<u8>>>();
     is_send_sync::<BlockingQueue<Cell<u8>>>();
     is_send_sync::<BoundedQueue<Cell<u8>>>();
-    is_send_sync::<ClosableQueue<Cell<u8>>>();
+    is_send_sync::<closable::ClosableQueue<Cell<u8>>>();
+    is_send_sync::<fast::ClosableQueue<Cell<u8>>>();
     is_queue::<PollingQueue<Cell<u8>>, Cell<u8>>();
     is_queue::<BlockingQueue<Cell<u8>>, Cell<u8>>();
     is_queue::<BoundedQueue<Cell<u8>>, Cell<u8>>();
-    is_queue::<ClosableQueue<Cell<u8>>, Cell<u8>>();
+    is_queue::<closable::ClosableQueue<Cell<u8>>, Cell<u8>>();
+    is_queue::<fast::ClosableQueue<Cell<u8>>, Cell<u8>>();
 }
 
 #[test]
@@ -885,9 +134,11 @@ fn every_queue_is_unwind_safe_whatever_its_items() {
     is_unwind_safe::<PollingQueue<&mut u8>>();
     is_unwind_safe::<BlockingQueue<&mut u8>>();
     is_unwind_safe::<BoundedQueue<&mut u8>>();
-    is_unwind_safe::<ClosableQueue<&mut u8>>();
+    is_unwind_safe::<closable::ClosableQueue<&mut u8>>();
+    is_unwind_safe::<fast::ClosableQueue<&mut u8>>();
     is_unwind_safe::<PollingQueue<Cell<u8>>>();
     is_unwind_safe::<BlockingQueue<Cell<u8>>>();
     is_unwind_safe::<BoundedQueue<Cell<u8>>>();
-    is_unwind_safe::<ClosableQueue<Cell<u8>>>();
+    is_unwind_safe::<closable::ClosableQueue<Cell<u8>>>();
+    is_unwind_safe::<fast::ClosableQueue<Cell<u8>>>();
 }
