@@ -2,8 +2,9 @@
 //! Model test for both closable queues, step 4 (`queue::closable`) and step 5
 //! (`queue::fast`): proptest runs random sequences of operations on the real
 //! queue and on a model, a `VecDeque` plus a `closed` flag and an
-//! `unfinished` counter, and checks that every answer matches. After every operation it also compares the observers: `len`,
-//! `is_empty`, `is_closed`, `unfinished_tasks` and `capacity`.
+//! `unfinished` counter, and checks that every answer matches. After every
+//! operation it also compares the observers: `len`, `is_empty`, `is_closed`,
+//! `unfinished_tasks` and `capacity`.
 //!
 //! Only one thread runs, so operations that would block (`put` on a full
 //! open queue, `get` on an empty open queue, `join` with unfinished tasks)
