@@ -5,6 +5,9 @@
 //! received exactly once, each consumer having seen each producer's items in
 //! the order they were put.
 //!
+//! Both closable queues run: step 4 (`queue::closable`) and step 5
+//! (`queue::fast`, the crate root's `ClosableQueue`).
+//!
 //! Steps 1-3 cannot be closed, so consumers are stopped with sentinels: the
 //! queue carries `Option`s, and once every producer has finished, one `None`
 //! per consumer is pushed.
@@ -18,7 +21,8 @@ mod common;
 use std::thread;
 
 use common::assert_each_item_once;
-use queuelab::{BlockingQueue, BoundedQueue, ClosableQueue, PollingQueue, Queue};
+use queuelab::queue::{closable, fast};
+use queuelab::{BlockingQueue, BoundedQueue, PollingQueue, Queue};
 
 /// An item: (producer, sequence number), or `None` to stop a consumer.
 type Msg = Option<(usize, u64)>;
@@ -122,19 +126,37 @@ fn bounded_queue_of_capacity_64_conserves_items() {
 }
 
 #[test]
-fn unbounded_closable_queue_conserves_items() {
-    let moved = stress(ClosableQueue::unbounded);
-    println!("ClosableQueue::unbounded(): {moved} items");
+fn step4_unbounded_closable_queue_conserves_items() {
+    let moved = stress(closable::ClosableQueue::unbounded);
+    println!("step 4, ClosableQueue::unbounded(): {moved} items");
 }
 
 #[test]
-fn closable_queue_of_capacity_1_conserves_items() {
-    let moved = stress(|| ClosableQueue::bounded(1));
-    println!("ClosableQueue::bounded(1): {moved} items");
+fn step4_closable_queue_of_capacity_1_conserves_items() {
+    let moved = stress(|| closable::ClosableQueue::bounded(1));
+    println!("step 4, ClosableQueue::bounded(1): {moved} items");
 }
 
 #[test]
-fn closable_queue_of_capacity_64_conserves_items() {
-    let moved = stress(|| ClosableQueue::bounded(64));
-    println!("ClosableQueue::bounded(64): {moved} items");
+fn step4_closable_queue_of_capacity_64_conserves_items() {
+    let moved = stress(|| closable::ClosableQueue::bounded(64));
+    println!("step 4, ClosableQueue::bounded(64): {moved} items");
+}
+
+#[test]
+fn step5_unbounded_closable_queue_conserves_items() {
+    let moved = stress(fast::ClosableQueue::unbounded);
+    println!("step 5, ClosableQueue::unbounded(): {moved} items");
+}
+
+#[test]
+fn step5_closable_queue_of_capacity_1_conserves_items() {
+    let moved = stress(|| fast::ClosableQueue::bounded(1));
+    println!("step 5, ClosableQueue::bounded(1): {moved} items");
+}
+
+#[test]
+fn step5_closable_queue_of_capacity_64_conserves_items() {
+    let moved = stress(|| fast::ClosableQueue::bounded(64));
+    println!("step 5, ClosableQueue::bounded(64): {moved} items");
 }
