@@ -24,17 +24,18 @@ use queuelab::{
     TaskDoneError, TryGetError, TryPutError,
 };
 
-/// Step 4: one lock, two condition variables.
+/// Step 4: `queue::closable::ClosableQueue`.
 #[path = "closable_api"]
 mod step4 {
     use queuelab::queue::closable::ClosableQueue;
     mod cases;
 }
 
-/// Step 5: the queue the crate root exports as `queuelab::ClosableQueue`.
+/// Step 5: `queue::fast::ClosableQueue`, which the crate root exports.
 #[path = "closable_api"]
 mod step5 {
     use queuelab::queue::fast::ClosableQueue;
+    #[allow(clippy::duplicate_mod)] // step4 loads the same file, on purpose
     mod cases;
 }
 

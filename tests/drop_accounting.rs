@@ -19,17 +19,18 @@ use std::time::Duration;
 
 use queuelab::{BlockingQueue, BoundedQueue, PollingQueue, Queue};
 
-/// Step 4: one lock, two condition variables.
+/// Step 4: `queue::closable::ClosableQueue`.
 #[path = "drop_accounting"]
 mod step4 {
     use queuelab::queue::closable::ClosableQueue;
     mod cases;
 }
 
-/// Step 5: the queue the crate root exports as `queuelab::ClosableQueue`.
+/// Step 5: `queue::fast::ClosableQueue`, which the crate root exports.
 #[path = "drop_accounting"]
 mod step5 {
     use queuelab::queue::fast::ClosableQueue;
+    #[allow(clippy::duplicate_mod)] // step4 loads the same file, on purpose
     mod cases;
 }
 
