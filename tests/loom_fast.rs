@@ -1,7 +1,7 @@
 #![cfg(loom)]
 //! Loom models of step 5, `queue::fast::ClosableQueue`: step 4's models
 //! (`tests/loom_closable/cases.rs`), run again because step 5 changed how
-//! threads wait, plus two of its own below:
+//! threads wait, plus one of its own below:
 //! - before sleeping, a thread lets go of the lock, watches the atomic
 //!   `changes` counter with `Backoff` (under loom: one yield) and takes the
 //!   lock again, so a put, get or close can land between any two of those
@@ -30,31 +30,6 @@ mod step5 {
     #[allow(clippy::duplicate_mod)] // tests/loom_closable.rs loads the same file, on purpose
     mod cases;
 }
-
-// ANCHOR: two_consumers_two_puts
-/// Two consumers on an empty queue, spinning or asleep, and two `put`s:
-/// both consumers get an item, none sleeps for ever.
-#[test]
-fn two_consumers_two_puts() {
-    check("fast::two_consumers_two_puts", || {
-        let q = Arc::new(ClosableQueue::unbounded());
-        let consumers: Vec<_> = (0..2)
-            .map(|_| {
-                let q = Arc::clone(&q);
-                thread::spawn(move || q.get())
-            })
-            .collect();
-        q.put(1).unwrap();
-        q.put(2).unwrap();
-        let mut got: Vec<u32> = consumers
-            .into_iter()
-            .map(|c| c.join().unwrap().unwrap())
-            .collect();
-        got.sort_unstable();
-        assert_eq!(got, [1, 2]);
-    });
-}
-// ANCHOR_END: two_consumers_two_puts
 
 /// Two workers iterate over the queue (each `next` marks the last item done
 /// and takes the next under one lock); `join` returns only after both items

@@ -89,6 +89,7 @@ fn full_two_blocked_producers_one_consumer() {
     );
 }
 
+// ANCHOR: empty_two_blocked_consumers_one_producer
 /// An empty queue (capacity 1) with two consumers asleep on it and one
 /// producer with two items; the second `put` may have to wait for room.
 #[test]
@@ -114,6 +115,7 @@ fn empty_two_blocked_consumers_one_producer() {
         },
     );
 }
+// ANCHOR_END: empty_two_blocked_consumers_one_producer
 
 /// Two consumers asleep, one item put, then `close`: the item still goes to
 /// exactly one consumer, and the other is woken to see the end.
