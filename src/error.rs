@@ -158,15 +158,19 @@ pub enum GetTimeoutError {
     Closed,
 }
 
-/// [`task_done`](crate::ClosableQueue::task_done) was called more often than
-/// items were put. Nothing was changed.
+/// [`task_done`](crate::ClosableQueue::task_done) found no item to mark:
+/// every item taken with `get`, `try_get` or `get_timeout` was marked done
+/// already. Items an iterator hands out are marked by the iterator, so
+/// calling `task_done` inside `for item in &queue` is this error. Nothing
+/// was changed.
 ///
 /// ```
 /// use queuelab::{ClosableQueue, TaskDoneError};
 ///
-/// let q = ClosableQueue::<u8>::unbounded();
-/// assert_eq!(q.task_done(), Err(TaskDoneError));
-/// assert_eq!(q.unfinished_tasks(), 0);
+/// let q = ClosableQueue::unbounded();
+/// q.put(1).unwrap();
+/// assert_eq!(q.task_done(), Err(TaskDoneError)); // not taken yet
+/// assert_eq!(q.unfinished_tasks(), 1);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub struct TaskDoneError;
@@ -241,7 +245,10 @@ impl fmt::Display for GetTimeoutError {
 
 impl fmt::Display for TaskDoneError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("task_done() called more times than items were put")
+        f.write_str(
+            "task_done() called with no item left to mark: every item taken with get() \
+             was marked done already (an iterator marks its own items)",
+        )
     }
 }
 

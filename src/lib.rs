@@ -33,11 +33,12 @@
 //! | `qsize()` | [`len()`](ClosableQueue::len) (a snapshot, racy as in Python) |
 //! | `empty()` | [`is_empty()`](ClosableQueue::is_empty) (a snapshot) |
 //! | `full()` | `q.len() == q.capacity().unwrap()` (a snapshot; rarely what you want: use `try_put`) |
-//! | `task_done()` | [`task_done()`](ClosableQueue::task_done) → `Err(TaskDoneError)` instead of `ValueError` |
+//! | `task_done()` | [`task_done()`](ClosableQueue::task_done) → `Err(TaskDoneError)` instead of `ValueError`; also refused before the `get` and for an item from `for item in &q` (the loop marks it) |
 //! | `join()` | [`join()`](ClosableQueue::join) |
 //! | `shutdown()` (3.13) | [`close()`](ClosableQueue::close) |
 //! | `shutdown(immediate=True)` | [`close_now()`](ClosableQueue::close_now) (returns the items instead of discarding them) |
 //! | seed 002's `ClosableQueue.close()` + `__iter__` | [`close()`](ClosableQueue::close) + `for item in &queue` |
+//! | `try: ... finally: q.close()` | `let _closer = q.`[`close_on_drop()`](ClosableQueue::close_on_drop) |
 //!
 //! Steps 1-3 keep the names of the step they come from: [`PollingQueue`] is
 //! `MyQueue` (`put`, `try_get` for `get` raising `IndexError`);
@@ -58,10 +59,12 @@
 //!             }
 //!         });
 //!     }
+//!     // Closes `jobs` when this block ends, also by a panic or an early
+//!     // return: the workers' loops always end, so `scope` always returns.
+//!     let _closer = jobs.close_on_drop();
 //!     for n in 0..100u64 {
 //!         jobs.put(n).unwrap();
 //!     }
-//!     jobs.close();
 //!     jobs.join();
 //! });
 //! results.close();
@@ -89,7 +92,7 @@ pub use error::{
 pub use queue::Queue;
 pub use queue::blocking::BlockingQueue;
 pub use queue::bounded::BoundedQueue;
-pub use queue::fast::{ClosableQueue, Iter};
+pub use queue::fast::{ClosableQueue, CloseOnDrop, Iter};
 pub use queue::polling::PollingQueue;
 // pipeline re-exports (issue 4) go below this line.
 pub use pipeline::{

@@ -51,6 +51,17 @@ mod imp {
         }
     }
 
+    impl<T> MutexGuard<'_, T> {
+        /// parking_lot's `MutexGuard::unlocked`: lets go of the lock while
+        /// `f` runs, then takes it again.
+        pub(crate) fn unlocked<U>(guard: &mut Self, f: impl FnOnce() -> U) -> U {
+            drop(guard.inner.take());
+            let out = f();
+            guard.inner = Some(guard.mutex.lock().unwrap());
+            out
+        }
+    }
+
     impl<T> Deref for MutexGuard<'_, T> {
         type Target = T;
         fn deref(&self) -> &T {

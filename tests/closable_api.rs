@@ -98,7 +98,8 @@ fn every_error_displays_its_reason() {
     );
     assert_eq!(
         TaskDoneError.to_string(),
-        "task_done() called more times than items were put"
+        "task_done() called with no item left to mark: every item taken with get() \
+         was marked done already (an iterator marks its own items)"
     );
 }
 

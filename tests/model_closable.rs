@@ -1,8 +1,9 @@
 #![cfg(not(loom))]
 //! Model test for both closable queues, step 4 (`queue::closable`) and step 5
 //! (`queue::fast`): proptest runs random sequences of operations on the real
-//! queue and on a model, a `VecDeque` plus a `closed` flag and an
-//! `unfinished` counter, and checks that every answer matches. After every
+//! queue and on a model, a `VecDeque` plus a `closed` flag, an `unfinished`
+//! counter and a `taken` counter (items a `get` took that `task_done` may
+//! still mark), and checks that every answer matches. After every
 //! operation it also compares the observers: `len`, `is_empty`, `is_closed`,
 //! `unfinished_tasks` and `capacity`.
 //!
@@ -13,6 +14,7 @@
 use std::collections::VecDeque;
 
 use proptest::prelude::*;
+use queuelab::TaskDoneError;
 
 /// Step 4: `queue::closable::ClosableQueue`.
 #[path = "model_closable"]
@@ -41,6 +43,9 @@ enum Op {
     GetTimeoutZero,
     /// One item through `iter()`, then drop the iterator (marks it done).
     IterNext,
+    /// The same, with a `task_done` call while the iterator holds the item:
+    /// it may only spend the mark of an item a `get` took.
+    IterNextTaskDone,
     /// The `Queue` trait's `push` and `try_pop`.
     Push,
     TryPop,
@@ -60,6 +65,7 @@ fn op() -> impl Strategy<Value = Op> {
         3 => Just(Op::TryGet),
         3 => Just(Op::GetTimeoutZero),
         2 => Just(Op::IterNext),
+        2 => Just(Op::IterNextTaskDone),
         2 => Just(Op::Push),
         2 => Just(Op::TryPop),
         4 => Just(Op::TaskDone),
@@ -75,6 +81,7 @@ struct Model {
     capacity: Option<usize>,
     closed: bool,
     unfinished: usize,
+    taken: usize,
 }
 
 impl Model {
@@ -85,5 +92,22 @@ impl Model {
     fn push(&mut self, item: u32) {
         self.items.push_back(item);
         self.unfinished += 1;
+    }
+
+    /// What a `get` takes: the front item, counted for `task_done`.
+    fn take(&mut self) -> Option<u32> {
+        let item = self.items.pop_front()?;
+        self.taken += 1;
+        Some(item)
+    }
+
+    /// What `task_done` answers, and its effect.
+    fn task_done(&mut self) -> Result<(), TaskDoneError> {
+        if self.taken == 0 {
+            return Err(TaskDoneError);
+        }
+        self.taken -= 1;
+        self.unfinished -= 1;
+        Ok(())
     }
 }

@@ -11,9 +11,12 @@
 //!
 //! Alongside the items the state counts `unfinished` tasks: every `put` adds
 //! one, every `task_done` takes one away, and `join` sleeps on `all_done`
-//! until the count is zero. Iterating over the queue (`for item in &queue`)
-//! calls `task_done` for you, also when the loop body panics, so a crashed
-//! worker cannot leave `join` waiting for ever.
+//! until the count is zero. `task_done` may only mark an item that a `get`
+//! took, so the state also counts those (`taken`). Iterating over the queue
+//! (`for item in &queue`) marks each item done for you, also when the loop
+//! body panics, so the item a crashed worker held does not keep `join`
+//! waiting. The items still inside do: a `join` with no consumer left waits
+//! for ever, unless `close_now` hands them back.
 //!
 //! **What is still wrong.** Every operation takes one lock, and every `put`
 //! and `get` calls into the condition variables. Under contention that lock
@@ -67,6 +70,10 @@ struct State<T> {
     items: VecDeque<T>,
     closed: bool,
     unfinished: usize,
+    /// Items handed out by `get`, `try_get` and `get_timeout` that
+    /// `task_done` has not marked yet: the only ones it may mark. An
+    /// iterator marks its own items, so they are not counted here.
+    taken: usize,
 }
 // ANCHOR_END: struct
 
@@ -78,6 +85,7 @@ impl<T> ClosableQueue<T> {
                 items: VecDeque::with_capacity(capacity.unwrap_or(0).min(1024)),
                 closed: false,
                 unfinished: 0,
+                taken: 0,
             }),
             not_empty: Condvar::new(),
             not_full: Condvar::new(),
@@ -198,7 +206,9 @@ impl<T> ClosableQueue<T> {
 
     /// Like [`put`](Self::put), but gives up when no room has been made
     /// within `timeout`. The item comes back in
-    /// [`PutTimeoutError::Timeout`] or [`PutTimeoutError::Closed`].
+    /// [`PutTimeoutError::Timeout`] or [`PutTimeoutError::Closed`]. A time
+    /// limit of zero never waits: it looks once, like
+    /// [`try_put`](Self::try_put).
     ///
     /// ```
     /// use std::time::Duration;
@@ -238,17 +248,28 @@ impl<T> ClosableQueue<T> {
     // ANCHOR: get
     pub fn get(&self) -> Option<T> {
         let mut state = self.state.lock();
+        let item = self.wait_and_pop(&mut state)?;
+        state.taken += 1; // for `task_done`
+        Some(item)
+    }
+    // ANCHOR_END: get
+
+    /// Waits until there is an item or the queue is closed, and pops. Both
+    /// [`get`](Self::get) and [`Iter::next`] use it; only `get` counts the
+    /// item as taken for `task_done`.
+    // ANCHOR: wait_and_pop
+    fn wait_and_pop(&self, state: &mut MutexGuard<'_, State<T>>) -> Option<T> {
         loop {
-            if let Some(item) = self.pop_locked(&mut state) {
+            if let Some(item) = self.pop_locked(state) {
                 return Some(item);
             }
             if state.closed {
                 return None;
             }
-            self.not_empty.wait(&mut state);
+            self.not_empty.wait(state);
         }
     }
-    // ANCHOR_END: get
+    // ANCHOR_END: wait_and_pop
 
     /// Takes the item at the front without waiting:
     /// [`TryGetError::Empty`] if there is none yet, [`TryGetError::Closed`]
@@ -263,7 +284,10 @@ impl<T> ClosableQueue<T> {
     pub fn try_get(&self) -> Result<T, TryGetError> {
         let mut state = self.state.lock();
         match self.pop_locked(&mut state) {
-            Some(item) => Ok(item),
+            Some(item) => {
+                state.taken += 1;
+                Ok(item)
+            }
             None if state.closed => Err(TryGetError::Closed),
             None => Err(TryGetError::Empty),
         }
@@ -272,7 +296,9 @@ impl<T> ClosableQueue<T> {
 
     /// Like [`get`](Self::get), but gives up with
     /// [`GetTimeoutError::Timeout`] when no item has arrived within
-    /// `timeout`; [`GetTimeoutError::Closed`] when closed and drained.
+    /// `timeout`; [`GetTimeoutError::Closed`] when closed and drained. A time
+    /// limit of zero never waits: it looks once, like
+    /// [`try_get`](Self::try_get).
     ///
     /// ```
     /// use std::time::Duration;
@@ -286,6 +312,7 @@ impl<T> ClosableQueue<T> {
         let mut state = self.state.lock();
         loop {
             if let Some(item) = self.pop_locked(&mut state) {
+                state.taken += 1;
                 return Ok(item);
             }
             if state.closed {
@@ -341,7 +368,7 @@ impl<T> ClosableQueue<T> {
         let mut state = self.state.lock();
         state.closed = true;
         let items: Vec<T> = state.items.drain(..).collect();
-        state.unfinished = state.unfinished.saturating_sub(items.len());
+        state.unfinished -= items.len();
         if state.unfinished == 0 {
             self.all_done.notify_all();
         }
@@ -395,11 +422,25 @@ impl<T> ClosableQueue<T> {
         self.capacity
     }
 
-    /// Marks one task as finished: call it once for each item taken with a
-    /// `get`, after processing it. (Iterating does this for you.) When the
-    /// count of unfinished tasks reaches zero, every `join` returns. Called
-    /// more often than items were put, it returns [`TaskDoneError`] and
-    /// changes nothing.
+    /// Marks one task as finished: call it once for each item taken with
+    /// [`get`](Self::get), [`try_get`](Self::try_get) or
+    /// [`get_timeout`](Self::get_timeout), after processing it. When the
+    /// count of unfinished tasks reaches zero, every `join` returns.
+    ///
+    /// # Errors
+    ///
+    /// [`TaskDoneError`], changing nothing, when every item taken with a
+    /// `get` has been marked done already. This is Python's rule ("for each
+    /// `get()` used to fetch a task, a subsequent call to `task_done()`"),
+    /// kept more strictly than Python keeps it:
+    /// - an item taken by an iterator (`for item in &q`) is marked done by
+    ///   the iterator, so calling `task_done` for it is an error, not a
+    ///   silent early `join`;
+    /// - `task_done` before the `get` is an error too (Python allows it).
+    ///
+    /// The count is kept per queue, not per thread: a `task_done` called by
+    /// mistake still succeeds while another thread holds an item it took
+    /// with `get`, and spends that item's mark.
     ///
     /// ```
     /// let q = queuelab::queue::closable::ClosableQueue::unbounded();
@@ -409,20 +450,35 @@ impl<T> ClosableQueue<T> {
     /// q.task_done().unwrap();
     /// assert_eq!(q.unfinished_tasks(), 0);
     /// assert!(q.task_done().is_err());
+    ///
+    /// q.put("another").unwrap();
+    /// q.close();
+    /// for job in &q {
+    ///     assert!(q.task_done().is_err()); // the loop marks `job` itself
+    /// }
     /// ```
     // ANCHOR: task_done
     pub fn task_done(&self) -> Result<(), TaskDoneError> {
         let mut state = self.state.lock();
-        if state.unfinished == 0 {
+        if state.taken == 0 {
             return Err(TaskDoneError);
         }
+        state.taken -= 1;
+        self.finish_locked(&mut state);
+        Ok(())
+    }
+    // ANCHOR_END: task_done
+
+    /// Marks one task done under the lock the caller holds, and wakes every
+    /// `join` if it was the last.
+    // ANCHOR: finish_locked
+    fn finish_locked(&self, state: &mut MutexGuard<'_, State<T>>) {
         state.unfinished -= 1;
         if state.unfinished == 0 {
             self.all_done.notify_all();
         }
-        Ok(())
     }
-    // ANCHOR_END: task_done
+    // ANCHOR_END: finish_locked
 
     /// Sleeps until every item ever put has been marked done with
     /// [`task_done`](Self::task_done) (or handed back by
@@ -455,10 +511,15 @@ impl<T> ClosableQueue<T> {
         self.state.lock().unfinished
     }
 
-    /// An iterator that takes items with [`get`](Self::get) until the queue
-    /// is closed and drained, and marks each item done when the next one is
-    /// asked for or when the iterator is dropped (also while a panic
-    /// unwinds), so a worker that crashes cannot leave a `join` hanging.
+    /// An iterator that takes items as [`get`](Self::get) does until the
+    /// queue is closed and drained, and marks each item done when the next
+    /// one is asked for or when the iterator is dropped, also while a panic
+    /// unwinds: the item a crashing worker held does not keep `join`
+    /// waiting. The items still inside do, until another consumer takes
+    /// them or [`close_now`](Self::close_now) hands them back; with no
+    /// consumer left, `join` waits for ever. Do not call
+    /// [`task_done`](Self::task_done) for an item the iterator gave you: it
+    /// returns [`TaskDoneError`].
     ///
     /// ```
     /// let q = queuelab::queue::closable::ClosableQueue::unbounded();
@@ -473,6 +534,65 @@ impl<T> ClosableQueue<T> {
             queue: self,
             holding: false,
         }
+    }
+
+    /// A guard that closes the queue when it is dropped: at the end of the
+    /// block, on an early `return` or `?`, and while a panic unwinds. A
+    /// producer that holds one cannot leave its consumers waiting for ever,
+    /// which is what a dropped `Sender` does for a channel. Bind it to a
+    /// named variable: `let _ = q.close_on_drop();` drops it, and closes the
+    /// queue, at once.
+    ///
+    /// ```
+    /// use std::{panic, thread};
+    /// use queuelab::queue::closable::ClosableQueue;
+    ///
+    /// let q = ClosableQueue::bounded(2);
+    /// let run = panic::catch_unwind(|| {
+    ///     thread::scope(|s| {
+    ///         s.spawn(|| {
+    ///             let _closer = q.close_on_drop();
+    ///             q.put(1).unwrap();
+    ///             panic!("the producer fails half-way");
+    ///         });
+    ///         // The loop ends: the guard closed the queue during the panic.
+    ///         assert_eq!(q.iter().collect::<Vec<_>>(), [1]);
+    ///     })
+    /// });
+    /// assert!(run.is_err()); // and the producer's panic reaches the caller
+    /// ```
+    // ANCHOR: close_on_drop
+    pub fn close_on_drop(&self) -> CloseOnDrop<'_, T> {
+        CloseOnDrop { queue: self }
+    }
+    // ANCHOR_END: close_on_drop
+}
+
+/// Closes its queue when it is dropped; made by
+/// [`ClosableQueue::close_on_drop`].
+///
+/// ```
+/// let q = queuelab::queue::closable::ClosableQueue::<u8>::unbounded();
+/// {
+///     let _closer = q.close_on_drop();
+///     assert!(!q.is_closed());
+/// }
+/// assert!(q.is_closed());
+/// ```
+#[must_use = "the queue is closed as soon as the guard is dropped"]
+pub struct CloseOnDrop<'a, T> {
+    queue: &'a ClosableQueue<T>,
+}
+
+impl<T> Drop for CloseOnDrop<'_, T> {
+    fn drop(&mut self) {
+        self.queue.close();
+    }
+}
+
+impl<T> fmt::Debug for CloseOnDrop<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CloseOnDrop").finish_non_exhaustive()
     }
 }
 
@@ -496,10 +616,7 @@ impl<T> Iter<'_, T> {
     // ANCHOR: finish_held
     fn finish_held(&mut self) {
         if std::mem::take(&mut self.holding) {
-            // Cannot fail unless the user also called `task_done` for an
-            // item that this iterator handed out; then there is nothing left
-            // to mark and nothing to do.
-            let _ = self.queue.task_done();
+            self.queue.finish_locked(&mut self.queue.state.lock());
         }
     }
     // ANCHOR_END: finish_held
@@ -511,7 +628,7 @@ impl<T> Iterator for Iter<'_, T> {
     // ANCHOR: iter_next
     fn next(&mut self) -> Option<T> {
         self.finish_held();
-        let item = self.queue.get()?;
+        let item = self.queue.wait_and_pop(&mut self.queue.state.lock())?;
         self.holding = true;
         Some(item)
     }
@@ -545,12 +662,17 @@ impl<'a, T> IntoIterator for &'a ClosableQueue<T> {
 
 impl<T> fmt::Debug for ClosableQueue<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let state = self.state.lock();
+        // Copy under the lock, format after: the formatter runs user code
+        // (the writer), which may block or use this queue.
+        let (len, closed, unfinished) = {
+            let state = self.state.lock();
+            (state.items.len(), state.closed, state.unfinished)
+        };
         f.debug_struct("ClosableQueue")
-            .field("len", &state.items.len())
+            .field("len", &len)
             .field("capacity", &self.capacity)
-            .field("closed", &state.closed)
-            .field("unfinished", &state.unfinished)
+            .field("closed", &closed)
+            .field("unfinished", &unfinished)
             .finish_non_exhaustive()
     }
 }

@@ -98,6 +98,10 @@ struct State<T> {
     items: VecDeque<T>,
     closed: bool,
     unfinished: usize,
+    /// Items handed out by `get`, `try_get` and `get_timeout` that
+    /// `task_done` has not marked yet: the only ones it may mark. An
+    /// iterator marks its own items, so they are not counted here.
+    taken: usize,
 }
 // ANCHOR_END: struct
 
@@ -109,6 +113,7 @@ impl<T> ClosableQueue<T> {
                 items: VecDeque::with_capacity(capacity.unwrap_or(0).min(1024)),
                 closed: false,
                 unfinished: 0,
+                taken: 0,
             }),
             changes: CachePadded::new(AtomicUsize::new(0)),
             not_empty: Condvar::new(),
@@ -163,24 +168,28 @@ impl<T> ClosableQueue<T> {
     /// then yielding) for `changes` to move, and then looks again under the
     /// lock: a sleep and a wake-up cost system calls and context switches,
     /// and the thread it waits for is often about to make room or bring an
-    /// item. Returns the lock with `ready` true, or once `Backoff` says that
-    /// waiting longer is better done asleep.
+    /// item. Returns with the lock held and `ready` true, or once `Backoff`
+    /// says that waiting longer is better done asleep, or once the deadline
+    /// has passed (at once for a time limit of zero).
     // ANCHOR: spin_until
-    fn spin_until<'a>(
-        &'a self,
-        mut state: MutexGuard<'a, State<T>>,
+    fn spin_until(
+        &self,
+        state: &mut MutexGuard<'_, State<T>>,
+        deadline: &Deadline,
         ready: impl Fn(&State<T>) -> bool,
-    ) -> MutexGuard<'a, State<T>> {
+    ) {
         let backoff = Backoff::new();
-        while !ready(&state) && !backoff.is_completed() {
+        let give_up = || backoff.is_completed() || deadline.has_passed();
+        while !ready(state) && !give_up() {
             let seen = self.changes.load(Ordering::Relaxed);
-            drop(state);
-            while self.changes.load(Ordering::Relaxed) == seen && !backoff.is_completed() {
-                backoff.snooze();
-            }
-            state = self.state.lock();
+            MutexGuard::unlocked(state, || {
+                while self.changes.load(Ordering::Relaxed) == seen && !give_up() {
+                    backoff.snooze();
+                    #[cfg(test)]
+                    tests::SNOOZES.with(|n| n.set(n.get() + 1));
+                }
+            });
         }
-        state
     }
 
     /// Records a change to `items` or `closed`; called with the lock held,
@@ -227,7 +236,10 @@ impl<T> ClosableQueue<T> {
     /// ```
     // ANCHOR: put
     pub fn put(&self, item: T) -> Result<(), Closed<T>> {
-        let mut state = self.spin_until(self.state.lock(), |s| s.closed || !self.is_full(s));
+        let mut state = self.state.lock();
+        self.spin_until(&mut state, &Deadline::NEVER, |s| {
+            s.closed || !self.is_full(s)
+        });
         while !state.closed && self.is_full(&state) {
             self.not_full.wait(&mut state);
         }
@@ -265,7 +277,9 @@ impl<T> ClosableQueue<T> {
 
     /// Like [`put`](Self::put), but gives up when no room has been made
     /// within `timeout`. The item comes back in
-    /// [`PutTimeoutError::Timeout`] or [`PutTimeoutError::Closed`].
+    /// [`PutTimeoutError::Timeout`] or [`PutTimeoutError::Closed`]. A time
+    /// limit of zero never waits: it looks once, like
+    /// [`try_put`](Self::try_put).
     ///
     /// ```
     /// use std::time::Duration;
@@ -277,7 +291,8 @@ impl<T> ClosableQueue<T> {
     // ANCHOR: put_timeout
     pub fn put_timeout(&self, item: T, timeout: Duration) -> Result<(), PutTimeoutError<T>> {
         let deadline = Deadline::after(timeout);
-        let mut state = self.spin_until(self.state.lock(), |s| s.closed || !self.is_full(s));
+        let mut state = self.state.lock();
+        self.spin_until(&mut state, &deadline, |s| s.closed || !self.is_full(s));
         while !state.closed && self.is_full(&state) {
             if deadline.wait(&self.not_full, &mut state) && !state.closed && self.is_full(&state) {
                 return Err(PutTimeoutError::Timeout(item));
@@ -304,26 +319,30 @@ impl<T> ClosableQueue<T> {
     /// ```
     // ANCHOR: get
     pub fn get(&self) -> Option<T> {
-        self.get_locked(self.state.lock())
+        let mut state = self.state.lock();
+        let item = self.wait_and_pop(&mut state)?;
+        state.taken += 1; // for `task_done`
+        Some(item)
     }
     // ANCHOR_END: get
 
-    /// [`get`](Self::get) with the lock already taken, so that
-    /// [`Iter::next`] can mark the previous item done under the same lock.
-    // ANCHOR: get_locked
-    fn get_locked<'a>(&'a self, state: MutexGuard<'a, State<T>>) -> Option<T> {
-        let mut state = self.spin_until(state, |s| s.closed || !s.items.is_empty());
+    /// Waits until there is an item or the queue is closed, and pops. Both
+    /// [`get`](Self::get) and [`Iter::next`] use it; only `get` counts the
+    /// item as taken for `task_done`.
+    // ANCHOR: wait_and_pop
+    fn wait_and_pop(&self, state: &mut MutexGuard<'_, State<T>>) -> Option<T> {
+        self.spin_until(state, &Deadline::NEVER, |s| s.closed || !s.items.is_empty());
         loop {
-            if let Some(item) = self.pop_locked(&mut state) {
+            if let Some(item) = self.pop_locked(state) {
                 return Some(item);
             }
             if state.closed {
                 return None;
             }
-            self.not_empty.wait(&mut state);
+            self.not_empty.wait(state);
         }
     }
-    // ANCHOR_END: get_locked
+    // ANCHOR_END: wait_and_pop
 
     /// Takes the item at the front without waiting:
     /// [`TryGetError::Empty`] if there is none yet, [`TryGetError::Closed`]
@@ -338,7 +357,10 @@ impl<T> ClosableQueue<T> {
     pub fn try_get(&self) -> Result<T, TryGetError> {
         let mut state = self.state.lock();
         match self.pop_locked(&mut state) {
-            Some(item) => Ok(item),
+            Some(item) => {
+                state.taken += 1;
+                Ok(item)
+            }
             None if state.closed => Err(TryGetError::Closed),
             None => Err(TryGetError::Empty),
         }
@@ -347,7 +369,9 @@ impl<T> ClosableQueue<T> {
 
     /// Like [`get`](Self::get), but gives up with
     /// [`GetTimeoutError::Timeout`] when no item has arrived within
-    /// `timeout`; [`GetTimeoutError::Closed`] when closed and drained.
+    /// `timeout`; [`GetTimeoutError::Closed`] when closed and drained. A time
+    /// limit of zero never waits: it looks once, like
+    /// [`try_get`](Self::try_get).
     ///
     /// ```
     /// use std::time::Duration;
@@ -358,9 +382,11 @@ impl<T> ClosableQueue<T> {
     // ANCHOR: get_timeout
     pub fn get_timeout(&self, timeout: Duration) -> Result<T, GetTimeoutError> {
         let deadline = Deadline::after(timeout);
-        let mut state = self.spin_until(self.state.lock(), |s| s.closed || !s.items.is_empty());
+        let mut state = self.state.lock();
+        self.spin_until(&mut state, &deadline, |s| s.closed || !s.items.is_empty());
         loop {
             if let Some(item) = self.pop_locked(&mut state) {
+                state.taken += 1;
                 return Ok(item);
             }
             if state.closed {
@@ -418,7 +444,7 @@ impl<T> ClosableQueue<T> {
         state.closed = true;
         self.changed();
         let items: Vec<T> = state.items.drain(..).collect();
-        state.unfinished = state.unfinished.saturating_sub(items.len());
+        state.unfinished -= items.len();
         if state.unfinished == 0 {
             self.all_done.notify_all();
         }
@@ -472,11 +498,25 @@ impl<T> ClosableQueue<T> {
         self.capacity
     }
 
-    /// Marks one task as finished: call it once for each item taken with a
-    /// `get`, after processing it. (Iterating does this for you.) When the
-    /// count of unfinished tasks reaches zero, every `join` returns. Called
-    /// more often than items were put, it returns [`TaskDoneError`] and
-    /// changes nothing.
+    /// Marks one task as finished: call it once for each item taken with
+    /// [`get`](Self::get), [`try_get`](Self::try_get) or
+    /// [`get_timeout`](Self::get_timeout), after processing it. When the
+    /// count of unfinished tasks reaches zero, every `join` returns.
+    ///
+    /// # Errors
+    ///
+    /// [`TaskDoneError`], changing nothing, when every item taken with a
+    /// `get` has been marked done already. This is Python's rule ("for each
+    /// `get()` used to fetch a task, a subsequent call to `task_done()`"),
+    /// kept more strictly than Python keeps it:
+    /// - an item taken by an iterator (`for item in &q`) is marked done by
+    ///   the iterator, so calling `task_done` for it is an error, not a
+    ///   silent early `join`;
+    /// - `task_done` before the `get` is an error too (Python allows it).
+    ///
+    /// The count is kept per queue, not per thread: a `task_done` called by
+    /// mistake still succeeds while another thread holds an item it took
+    /// with `get`, and spends that item's mark.
     ///
     /// ```
     /// let q = queuelab::ClosableQueue::unbounded();
@@ -486,26 +526,35 @@ impl<T> ClosableQueue<T> {
     /// q.task_done().unwrap();
     /// assert_eq!(q.unfinished_tasks(), 0);
     /// assert!(q.task_done().is_err());
+    ///
+    /// q.put("another").unwrap();
+    /// q.close();
+    /// for job in &q {
+    ///     assert!(q.task_done().is_err()); // the loop marks `job` itself
+    /// }
     /// ```
     // ANCHOR: task_done
     pub fn task_done(&self) -> Result<(), TaskDoneError> {
-        self.task_done_locked(&mut self.state.lock())
+        let mut state = self.state.lock();
+        if state.taken == 0 {
+            return Err(TaskDoneError);
+        }
+        state.taken -= 1;
+        self.finish_locked(&mut state);
+        Ok(())
     }
     // ANCHOR_END: task_done
 
-    /// [`task_done`](Self::task_done) under the lock the caller holds.
-    // ANCHOR: task_done_locked
-    fn task_done_locked(&self, state: &mut MutexGuard<'_, State<T>>) -> Result<(), TaskDoneError> {
-        if state.unfinished == 0 {
-            return Err(TaskDoneError);
-        }
+    /// Marks one task done under the lock the caller holds, and wakes every
+    /// `join` if it was the last.
+    // ANCHOR: finish_locked
+    fn finish_locked(&self, state: &mut MutexGuard<'_, State<T>>) {
         state.unfinished -= 1;
         if state.unfinished == 0 {
             self.all_done.notify_all();
         }
-        Ok(())
     }
-    // ANCHOR_END: task_done_locked
+    // ANCHOR_END: finish_locked
 
     /// Sleeps until every item ever put has been marked done with
     /// [`task_done`](Self::task_done) (or handed back by
@@ -538,10 +587,15 @@ impl<T> ClosableQueue<T> {
         self.state.lock().unfinished
     }
 
-    /// An iterator that takes items with [`get`](Self::get) until the queue
-    /// is closed and drained, and marks each item done when the next one is
-    /// asked for or when the iterator is dropped (also while a panic
-    /// unwinds), so a worker that crashes cannot leave a `join` hanging.
+    /// An iterator that takes items as [`get`](Self::get) does until the
+    /// queue is closed and drained, and marks each item done when the next
+    /// one is asked for or when the iterator is dropped, also while a panic
+    /// unwinds: the item a crashing worker held does not keep `join`
+    /// waiting. The items still inside do, until another consumer takes
+    /// them or [`close_now`](Self::close_now) hands them back; with no
+    /// consumer left, `join` waits for ever. Do not call
+    /// [`task_done`](Self::task_done) for an item the iterator gave you: it
+    /// returns [`TaskDoneError`].
     ///
     /// ```
     /// let q = queuelab::ClosableQueue::unbounded();
@@ -556,6 +610,65 @@ impl<T> ClosableQueue<T> {
             queue: self,
             holding: false,
         }
+    }
+
+    /// A guard that closes the queue when it is dropped: at the end of the
+    /// block, on an early `return` or `?`, and while a panic unwinds. A
+    /// producer that holds one cannot leave its consumers waiting for ever,
+    /// which is what a dropped `Sender` does for a channel. Bind it to a
+    /// named variable: `let _ = q.close_on_drop();` drops it, and closes the
+    /// queue, at once.
+    ///
+    /// ```
+    /// use std::{panic, thread};
+    /// use queuelab::ClosableQueue;
+    ///
+    /// let q = ClosableQueue::bounded(2);
+    /// let run = panic::catch_unwind(|| {
+    ///     thread::scope(|s| {
+    ///         s.spawn(|| {
+    ///             let _closer = q.close_on_drop();
+    ///             q.put(1).unwrap();
+    ///             panic!("the producer fails half-way");
+    ///         });
+    ///         // The loop ends: the guard closed the queue during the panic.
+    ///         assert_eq!(q.iter().collect::<Vec<_>>(), [1]);
+    ///     })
+    /// });
+    /// assert!(run.is_err()); // and the producer's panic reaches the caller
+    /// ```
+    // ANCHOR: close_on_drop
+    pub fn close_on_drop(&self) -> CloseOnDrop<'_, T> {
+        CloseOnDrop { queue: self }
+    }
+    // ANCHOR_END: close_on_drop
+}
+
+/// Closes its queue when it is dropped; made by
+/// [`ClosableQueue::close_on_drop`].
+///
+/// ```
+/// let q = queuelab::ClosableQueue::<u8>::unbounded();
+/// {
+///     let _closer = q.close_on_drop();
+///     assert!(!q.is_closed());
+/// }
+/// assert!(q.is_closed());
+/// ```
+#[must_use = "the queue is closed as soon as the guard is dropped"]
+pub struct CloseOnDrop<'a, T> {
+    queue: &'a ClosableQueue<T>,
+}
+
+impl<T> Drop for CloseOnDrop<'_, T> {
+    fn drop(&mut self) {
+        self.queue.close();
+    }
+}
+
+impl<T> fmt::Debug for CloseOnDrop<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CloseOnDrop").finish_non_exhaustive()
     }
 }
 
@@ -579,10 +692,7 @@ impl<T> Iter<'_, T> {
     // ANCHOR: finish_held
     fn finish_held(&mut self) {
         if std::mem::take(&mut self.holding) {
-            // Cannot fail unless the user also called `task_done` for an
-            // item that this iterator handed out; then there is nothing left
-            // to mark and nothing to do.
-            let _ = self.queue.task_done();
+            self.queue.finish_locked(&mut self.queue.state.lock());
         }
     }
     // ANCHOR_END: finish_held
@@ -596,11 +706,9 @@ impl<T> Iterator for Iter<'_, T> {
         // One lock for both: mark the last item done, then get the next.
         let mut state = self.queue.state.lock();
         if std::mem::take(&mut self.holding) {
-            // As in `finish_held`: fails only if the user called `task_done`
-            // for this item too.
-            let _ = self.queue.task_done_locked(&mut state);
+            self.queue.finish_locked(&mut state);
         }
-        let item = self.queue.get_locked(state)?;
+        let item = self.queue.wait_and_pop(&mut state)?;
         self.holding = true;
         Some(item)
     }
@@ -634,12 +742,17 @@ impl<'a, T> IntoIterator for &'a ClosableQueue<T> {
 
 impl<T> fmt::Debug for ClosableQueue<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let state = self.state.lock();
+        // Copy under the lock, format after: the formatter runs user code
+        // (the writer), which may block or use this queue.
+        let (len, closed, unfinished) = {
+            let state = self.state.lock();
+            (state.items.len(), state.closed, state.unfinished)
+        };
         f.debug_struct("ClosableQueue")
-            .field("len", &state.items.len())
+            .field("len", &len)
             .field("capacity", &self.capacity)
-            .field("closed", &state.closed)
-            .field("unfinished", &state.unfinished)
+            .field("closed", &closed)
+            .field("unfinished", &unfinished)
             .finish_non_exhaustive()
     }
 }
@@ -665,5 +778,37 @@ impl<T: Send> Queue<T> for ClosableQueue<T> {
 
     fn len(&self) -> usize {
         self.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::Cell;
+    use std::time::Duration;
+
+    use super::ClosableQueue;
+    use crate::{GetTimeoutError, PutTimeoutError};
+
+    thread_local! {
+        /// How many times this thread has snoozed in `spin_until`.
+        pub(super) static SNOOZES: Cell<u64> = const { Cell::new(0) };
+    }
+
+    /// A time limit of zero looks once and never spins.
+    #[test]
+    fn timed_operations_with_a_zero_limit_do_not_spin() {
+        let q = ClosableQueue::bounded(1);
+        assert_eq!(q.get_timeout(Duration::ZERO), Err(GetTimeoutError::Timeout));
+        q.put(1).unwrap();
+        assert_eq!(
+            q.put_timeout(2, Duration::ZERO),
+            Err(PutTimeoutError::Timeout(2))
+        );
+        assert_eq!(SNOOZES.get(), 0, "a time limit of zero spun");
+        // The count works: a wait with time to spare spins before it sleeps.
+        let empty = ClosableQueue::<u8>::unbounded();
+        let limit = Duration::from_millis(200);
+        assert_eq!(empty.get_timeout(limit), Err(GetTimeoutError::Timeout));
+        assert!(SNOOZES.get() > 0);
     }
 }

@@ -94,8 +94,16 @@ pub trait Queue<T>: Send + Sync {
 pub(crate) struct Deadline(Option<Instant>);
 
 impl Deadline {
+    /// No time limit.
+    pub(crate) const NEVER: Deadline = Deadline(None);
+
     pub(crate) fn after(timeout: Duration) -> Self {
         Deadline(Instant::now().checked_add(timeout))
+    }
+
+    /// Whether the time is up. A time limit of zero is up at once.
+    pub(crate) fn has_passed(&self) -> bool {
+        self.0.is_some_and(|at| Instant::now() >= at)
     }
 
     /// Waits on `condvar` until woken or until the deadline. Returns `true`

@@ -3,7 +3,8 @@
 
 use std::error::Error;
 use std::panic;
-use std::sync::Barrier;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Barrier, mpsc};
 use std::thread;
 use std::time::Duration;
 
@@ -241,16 +242,15 @@ fn close_now_after_close_still_hands_back_what_is_left() {
     assert_eq!(q.unfinished_tasks(), 0);
 }
 
-/// `task_done` may be called for an item before it is taken (Python allows
-/// it too); `close_now` must then not count that item as unfinished twice.
+/// Python lets `task_done` mark an item before a `get` took it; here it is
+/// refused, so `close_now` hands back exactly the items still unfinished.
 #[test]
-fn close_now_after_an_early_task_done_does_not_underflow() {
+fn task_done_before_get_is_refused_and_close_now_stays_exact() {
     let q = ClosableQueue::unbounded();
     q.put('a').unwrap();
     q.put('b').unwrap();
-    q.task_done().unwrap();
-    q.task_done().unwrap();
-    assert_eq!(q.unfinished_tasks(), 0);
+    assert_eq!(q.task_done(), Err(TaskDoneError));
+    assert_eq!(q.unfinished_tasks(), 2);
     assert_eq!(q.close_now(), vec!['a', 'b']);
     assert_eq!(q.unfinished_tasks(), 0);
     q.join(); // returns at once
@@ -281,18 +281,68 @@ fn task_done_called_too_often_is_an_error_and_changes_nothing() {
     let q = ClosableQueue::unbounded();
     assert_eq!(q.task_done(), Err(TaskDoneError));
     q.put(1).unwrap();
-    q.task_done().unwrap(); // allowed before the item is taken, as in Python
-    assert_eq!(q.task_done(), Err(TaskDoneError));
-    assert_eq!(q.task_done(), Err(TaskDoneError));
-    // Nothing changed: the item is still inside, nothing is unfinished, and
-    // the counter did not wrap around (join would hang for ever if it had).
-    assert_eq!(q.unfinished_tasks(), 0);
-    assert_eq!(q.len(), 1);
-    q.join();
-    // And the queue goes on working normally.
     q.put(2).unwrap();
-    assert_eq!(q.unfinished_tasks(), 1);
+    assert_eq!(q.task_done(), Err(TaskDoneError)); // nothing taken yet
     assert_eq!(q.get(), Some(1));
+    q.task_done().unwrap();
+    assert_eq!(q.task_done(), Err(TaskDoneError));
+    assert_eq!(q.task_done(), Err(TaskDoneError));
+    // Nothing changed: 2 is still inside and unfinished, and the counter did
+    // not wrap around (join would hang for ever if it had).
+    assert_eq!(q.unfinished_tasks(), 1);
+    assert_eq!(q.len(), 1);
+    // And the queue goes on working normally.
+    assert_eq!(q.get(), Some(2));
+    q.task_done().unwrap();
+    q.join();
+}
+
+/// The habit of a `get` loop, carried into a `for` loop: the iterator marks
+/// each item itself, so an extra `task_done` is refused instead of spending
+/// the mark of an item still being processed (which let `join` return
+/// early).
+#[test]
+fn task_done_inside_a_for_loop_is_refused() {
+    let q = ClosableQueue::unbounded();
+    for i in 0..4 {
+        q.put(i).unwrap();
+    }
+    q.close();
+    for (seen, _item) in q.iter().enumerate() {
+        assert_eq!(q.task_done(), Err(TaskDoneError));
+        // This item and the ones behind it are all still unfinished.
+        assert_eq!(q.unfinished_tasks(), 4 - seen);
+    }
+    assert_eq!(q.unfinished_tasks(), 0);
+}
+
+/// Two consumers iterate and call `task_done` by mistake; a `join` must
+/// still wait for every item, so it sees all of them counted as processed.
+#[test]
+fn join_waits_for_every_item_even_when_consumers_misuse_task_done() {
+    const ITEMS: usize = 8;
+    let q = ClosableQueue::unbounded();
+    let processed = AtomicUsize::new(0);
+    let refused = AtomicUsize::new(0);
+    thread::scope(|s| {
+        for _ in 0..2 {
+            s.spawn(|| {
+                for _item in &q {
+                    if q.task_done().is_err() {
+                        refused.fetch_add(1, Ordering::Relaxed);
+                    }
+                    processed.fetch_add(1, Ordering::Relaxed);
+                }
+            });
+        }
+        for i in 0..ITEMS {
+            q.put(i).unwrap();
+        }
+        q.join();
+        assert_eq!(processed.load(Ordering::Relaxed), ITEMS);
+        q.close();
+    });
+    assert_eq!(refused.into_inner(), ITEMS);
 }
 
 #[test]
@@ -771,6 +821,104 @@ fn errors_and_queues_print_with_debug_even_when_the_item_cannot() {
     assert_eq!(format!("{it:?}"), "Iter { holding: false, .. }");
     assert!(it.next().is_some());
     assert_eq!(format!("{it:?}"), "Iter { holding: true, .. }");
+}
+
+/// A writer that looks at the queue it is printing, as a logger might.
+struct LenWriter {
+    queue: Arc<ClosableQueue<u8>>,
+    out: String,
+}
+
+impl std::fmt::Write for LenWriter {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        let _ = self.queue.len(); // deadlocks if `{:?}` holds the lock
+        self.out.push_str(s);
+        Ok(())
+    }
+}
+
+/// `Debug` copies the fields under the lock and formats after letting go
+/// of it, so a writer that uses the queue does not deadlock. The writer
+/// runs in a thread of its own: if it deadlocks, the test fails after a
+/// minute and leaves that thread behind.
+#[test]
+fn debug_formatting_does_not_hold_the_lock_while_writing() {
+    use std::fmt::Write;
+    let q = Arc::new(ClosableQueue::bounded(2));
+    q.put(1).unwrap();
+    let (done, finished) = mpsc::channel();
+    let writer = LenWriter {
+        queue: Arc::clone(&q),
+        out: String::new(),
+    };
+    thread::spawn(move || {
+        let mut w = writer;
+        write!(w, "{:?}", w.queue.clone()).unwrap();
+        done.send(w.out).unwrap();
+    });
+    let out = finished
+        .recv_timeout(Duration::from_secs(60))
+        .expect("formatting a ClosableQueue deadlocked");
+    assert_eq!(
+        out,
+        "ClosableQueue { len: 1, capacity: Some(2), closed: false, unfinished: 1, .. }"
+    );
+}
+
+/// A producer that panics before `close` leaves its consumers waiting for
+/// ever, and `thread::scope` with them. With a `close_on_drop` guard the
+/// panic closes the queue: the consumers drain and end, and the panic
+/// reaches the caller of `thread::scope`.
+#[test]
+fn a_close_on_drop_guard_closes_the_queue_when_the_producer_panics() {
+    let (done, finished) = mpsc::channel();
+    thread::spawn(move || {
+        let q = ClosableQueue::bounded(2);
+        let received = AtomicUsize::new(0);
+        let run = panic::catch_unwind(|| {
+            thread::scope(|s| {
+                for _ in 0..2 {
+                    s.spawn(|| {
+                        for _item in &q {
+                            received.fetch_add(1, Ordering::Relaxed);
+                        }
+                    });
+                }
+                s.spawn(|| {
+                    let _closer = q.close_on_drop();
+                    for i in 0..5 {
+                        q.put(i).unwrap();
+                    }
+                    panic!("producer failed after 5 items");
+                });
+            })
+        });
+        let message = panic_message(&*run.unwrap_err());
+        done.send((message, received.into_inner(), q.is_closed()))
+            .unwrap();
+    });
+    let (message, received, closed) = finished
+        .recv_timeout(Duration::from_secs(60))
+        .expect("the consumers were left waiting: the queue was never closed");
+    assert_eq!(message, "a scoped thread panicked");
+    assert_eq!(received, 5);
+    assert!(closed);
+}
+
+/// The guard also closes on a normal end of its block, and on `?`.
+#[test]
+fn a_close_on_drop_guard_closes_on_an_early_return() {
+    fn produce(q: &ClosableQueue<u32>, items: &[&str]) -> Result<(), std::num::ParseIntError> {
+        let _closer = q.close_on_drop();
+        for s in items {
+            q.put(s.parse()?).unwrap();
+        }
+        Ok(())
+    }
+    let q = ClosableQueue::unbounded();
+    assert!(produce(&q, &["1", "two", "3"]).is_err());
+    assert!(q.is_closed());
+    assert_eq!(q.iter().collect::<Vec<_>>(), [1]);
 }
 
 #[test]

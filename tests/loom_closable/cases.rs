@@ -250,7 +250,9 @@ fn task_done_join_two_workers() {
 
 /// A worker iterating over the queue ends once it is closed and drained;
 /// the iterator marks every item done, so `join` returns, and only after
-/// the worker has processed both items.
+/// the worker has processed both items. A `task_done` inside the loop is
+/// refused in every interleaving: it cannot spend the mark of the item
+/// being processed.
 #[test]
 fn iter_ends_on_close() {
     check(&format!("{STEP}::iter_ends_on_close"), || {
@@ -261,6 +263,10 @@ fn iter_ends_on_close() {
             thread::spawn(move || {
                 let mut seen = Vec::new();
                 for item in &*q {
+                    assert!(
+                        q.task_done().is_err(),
+                        "task_done spent the iterator's mark"
+                    );
                     processed.fetch_add(item, Ordering::SeqCst);
                     seen.push(item);
                 }

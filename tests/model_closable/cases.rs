@@ -7,9 +7,7 @@ use std::time::Duration;
 
 use proptest::prelude::*;
 use proptest::test_runner::FileFailurePersistence;
-use queuelab::{
-    Closed, GetTimeoutError, PutTimeoutError, Queue, TaskDoneError, TryGetError, TryPutError,
-};
+use queuelab::{Closed, GetTimeoutError, PutTimeoutError, Queue, TryGetError, TryPutError};
 
 use super::ClosableQueue;
 use crate::{Model, Op, op};
@@ -24,6 +22,7 @@ fn run(capacity: Option<usize>, ops: &[Op]) -> Result<(), TestCaseError> {
         capacity,
         closed: false,
         unfinished: 0,
+        taken: 0,
     };
     for (item, op) in (0u32..).zip(ops) {
         match op {
@@ -66,11 +65,12 @@ fn run(capacity: Option<usize>, ops: &[Op]) -> Result<(), TestCaseError> {
             }
             Op::Get => {
                 if !m.items.is_empty() || m.closed {
-                    prop_assert_eq!(q.get(), m.items.pop_front());
+                    let want = m.take();
+                    prop_assert_eq!(q.get(), want);
                 } // else: it would block
             }
             Op::TryGet => {
-                let want = match m.items.pop_front() {
+                let want = match m.take() {
                     Some(item) => Ok(item),
                     None if m.closed => Err(TryGetError::Closed),
                     None => Err(TryGetError::Empty),
@@ -78,7 +78,7 @@ fn run(capacity: Option<usize>, ops: &[Op]) -> Result<(), TestCaseError> {
                 prop_assert_eq!(q.try_get(), want);
             }
             Op::GetTimeoutZero => {
-                let want = match m.items.pop_front() {
+                let want = match m.take() {
                     Some(item) => Ok(item),
                     None if m.closed => Err(GetTimeoutError::Closed),
                     None => Err(GetTimeoutError::Timeout),
@@ -86,27 +86,32 @@ fn run(capacity: Option<usize>, ops: &[Op]) -> Result<(), TestCaseError> {
                 prop_assert_eq!(q.get_timeout(Duration::ZERO), want);
             }
             Op::TryPop => {
-                prop_assert_eq!(Queue::try_pop(&q), m.items.pop_front());
+                let want = m.take();
+                prop_assert_eq!(Queue::try_pop(&q), want);
             }
             Op::IterNext => {
                 if !m.items.is_empty() || m.closed {
                     let want = m.items.pop_front();
                     prop_assert_eq!(q.iter().next(), want);
                     if want.is_some() {
-                        // Dropping the iterator marked the item done; if an
-                        // early `task_done` already did, there is nothing to mark.
-                        m.unfinished = m.unfinished.saturating_sub(1);
+                        // Dropping the iterator marked the item done.
+                        m.unfinished -= 1;
                     }
                 }
             }
-            Op::TaskDone => {
-                if m.unfinished == 0 {
-                    prop_assert_eq!(q.task_done(), Err(TaskDoneError));
-                } else {
-                    prop_assert_eq!(q.task_done(), Ok(()));
-                    m.unfinished -= 1;
+            Op::IterNextTaskDone => {
+                if !m.items.is_empty() || m.closed {
+                    let want = m.items.pop_front();
+                    let mut it = q.iter();
+                    prop_assert_eq!(it.next(), want);
+                    prop_assert_eq!(q.task_done(), m.task_done());
+                    drop(it);
+                    if want.is_some() {
+                        m.unfinished -= 1;
+                    }
                 }
             }
+            Op::TaskDone => prop_assert_eq!(q.task_done(), m.task_done()),
             Op::Join => {
                 if m.unfinished == 0 {
                     q.join(); // must return at once
@@ -118,7 +123,7 @@ fn run(capacity: Option<usize>, ops: &[Op]) -> Result<(), TestCaseError> {
             }
             Op::CloseNow => {
                 let want: Vec<u32> = m.items.drain(..).collect();
-                m.unfinished = m.unfinished.saturating_sub(want.len());
+                m.unfinished -= want.len();
                 m.closed = true;
                 prop_assert_eq!(q.close_now(), want);
             }
