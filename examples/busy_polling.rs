@@ -16,24 +16,47 @@ use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
+use clap::builder::RangedI64ValueParser;
+use clap::{Parser, ValueEnum};
 use crossbeam_utils::Backoff;
 use queuelab::{ClosableQueue, PollStrategy, PollingQueue, PollingWorker, StoppableWorker};
 
-#[path = "common/args.rs"]
-#[allow(dead_code)] // each example uses only some of the helpers
-mod args;
+#[path = "common/cli.rs"]
+mod cli;
 
-const USAGE: &str = "\
-Seed 002's busy-polling pipeline next to the same pipeline with blocking queues.
+/// Seed 002's busy-polling pipeline next to the same pipeline with blocking queues.
+#[derive(Parser)]
+#[command(name = "busy_polling")]
+struct Args {
+    /// Items through the pipeline (1 to 1000000000; 1000 as in the seed)
+    #[arg(long, value_name = "N", default_value_t = 1000, allow_negative_numbers = true,
+          value_parser = RangedI64ValueParser::<u64>::new().range(1..=1_000_000_000))]
+    items: u64,
+    /// What a polling worker does when its queue is empty
+    #[arg(long, value_name = "S", value_enum, default_value_t = Strategy::All)]
+    strategy: Strategy,
+    /// The pause of the sleep strategy, in milliseconds (0 to 60000; 10 as in the seed)
+    #[arg(long, value_name = "MS", default_value_t = 10, allow_negative_numbers = true,
+          value_parser = RangedI64ValueParser::<u64>::new().range(0..=60_000))]
+    sleep_ms: u64,
+    /// Simulated I/O per item and stage, in microseconds (0 to 60000000; 0: the
+    /// seed's stages do nothing)
+    #[arg(long, value_name = "US", default_value_t = 0, allow_negative_numbers = true,
+          value_parser = RangedI64ValueParser::<u64>::new().range(0..=60_000_000))]
+    latency_us: u64,
+    /// Print one JSON line per run instead of the table
+    #[arg(long)]
+    json: bool,
+}
 
-usage: busy_polling [--items N] [--strategy all|sleep|yield|backoff] [--sleep-ms N]
-                    [--latency-us N] [--json]
-  --items N        items through the pipeline (default 1000, as in the seed)
-  --strategy S     what a polling worker does when its queue is empty (default all)
-  --sleep-ms N     the pause of the sleep strategy (default 10, as in the seed)
-  --latency-us N   simulated I/O per item and stage, in microseconds (default 0:
-                   the seed's stages do nothing)
-  --json           print one JSON line per run instead of the table";
+/// The `--strategy` choices: one of the polling strategies, or all of them.
+#[derive(Clone, Copy, ValueEnum)]
+enum Strategy {
+    All,
+    Sleep,
+    Yield,
+    Backoff,
+}
 
 /// CPU time used by the whole process so far (all threads, user + system),
 /// as the operating system counts it.
@@ -186,27 +209,20 @@ fn json_count(n: Option<u64>) -> String {
 }
 
 fn main() {
-    let mut args = args::Args::from_env(USAGE);
-    let items: u64 = args.get("--items", 1000);
-    let which: String = args.get("--strategy", "all".to_string());
-    let pause = Duration::from_millis(args.get("--sleep-ms", 10));
-    let latency = Duration::from_micros(args.get("--latency-us", 0));
-    let json = args.flag("--json");
-    args.finish();
-
-    let strategies: Vec<PollStrategy> = match which.as_str() {
-        "all" => vec![
+    let args: Args = cli::parse();
+    let pause = Duration::from_millis(args.sleep_ms);
+    let latency = Duration::from_micros(args.latency_us);
+    let json = args.json;
+    let items = args.items;
+    let strategies: Vec<PollStrategy> = match args.strategy {
+        Strategy::All => vec![
             PollStrategy::Sleep(pause),
             PollStrategy::Yield,
             PollStrategy::Backoff,
         ],
-        "sleep" => vec![PollStrategy::Sleep(pause)],
-        "yield" => vec![PollStrategy::Yield],
-        "backoff" => vec![PollStrategy::Backoff],
-        other => {
-            eprintln!("error: unknown strategy {other:?}\n\n{USAGE}");
-            std::process::exit(2);
-        }
+        Strategy::Sleep => vec![PollStrategy::Sleep(pause)],
+        Strategy::Yield => vec![PollStrategy::Yield],
+        Strategy::Backoff => vec![PollStrategy::Backoff],
     };
 
     let mut runs: Vec<Run> = strategies

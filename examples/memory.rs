@@ -19,8 +19,33 @@ use std::process::Command;
 use std::thread;
 use std::time::{Duration, Instant};
 
+use clap::Parser;
+use clap::builder::RangedI64ValueParser;
 use queuelab::queue::closable::ClosableQueue as Step4;
 use queuelab::queue::fast::ClosableQueue as Step5;
+
+#[path = "common/cli.rs"]
+mod cli;
+
+/// The most `--items`: the unbounded cases hold nearly all of them in memory
+/// at once, about 300 bytes each.
+const MAX_ITEMS: i64 = 10_000_000;
+
+/// What a missing bound costs in memory: a producer 10x faster than its
+/// consumer, through unbounded and bounded queues, each case in a child
+/// process that reports its peak resident memory (Linux).
+#[derive(Parser)]
+#[command(name = "memory")]
+struct Args {
+    /// Items of 256 bytes the producer sends in each case (1 to 10000000)
+    #[arg(long, value_name = "N", default_value_t = 1_000_000, allow_negative_numbers = true,
+          value_parser = RangedI64ValueParser::<usize>::new().range(1..=MAX_ITEMS))]
+    items: usize,
+    /// Run only case CASE in this process, for the parent (internal)
+    #[arg(long, value_name = "CASE", hide = true, allow_negative_numbers = true,
+          value_parser = RangedI64ValueParser::<usize>::new().range(0..CASES.len() as i64))]
+    child: Option<usize>,
+}
 
 /// Bytes carried by each item (a downloaded chunk, say).
 const ITEM_BYTES: usize = 256;
@@ -135,21 +160,16 @@ fn child(case: usize, items: usize) {
         4 => run(&Step5::bounded(BOUND), items),
         5 => run(&crossbeam_channel::unbounded(), items),
         6 => run(&crossbeam_channel::bounded(BOUND), items),
-        _ => panic!("no case {case}"),
+        _ => unreachable!("--child is checked to name a case"),
     };
     // One line for the parent: peak KiB, seconds, largest backlog.
     println!("{} {} {}", peak_rss_kib(), elapsed.as_secs_f64(), most);
 }
 
 fn main() {
-    let args: Vec<String> = std::env::args().collect();
-    let value_of = |flag: &str| {
-        args.iter()
-            .position(|a| a == flag)
-            .map(|i| args[i + 1].parse::<usize>().expect("a number"))
-    };
-    let items = value_of("--items").unwrap_or(1_000_000);
-    if let Some(case) = value_of("--child") {
+    let args: Args = cli::parse();
+    let items = args.items;
+    if let Some(case) = args.child {
         child(case, items);
         return;
     }

@@ -18,24 +18,93 @@ use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
+use clap::Parser;
+use clap::builder::RangedI64ValueParser;
 use queuelab::{ClosableQueue, Pipeline, PipelineReport, StoppableWorker};
 
-#[path = "common/args.rs"]
-#[allow(dead_code)] // each example uses only some of the helpers
-mod args;
+#[path = "common/cli.rs"]
+mod cli;
 
-const USAGE: &str = "\
-Seed 002's closable pipeline with 1/1/1 and 3/4/5 workers and simulated I/O.
+/// The largest `--latency-ms`: one minute per item and stage.
+const MAX_LATENCY_MS: f64 = 60_000.0;
+/// The most workers per stage.
+const MAX_WORKERS: usize = 256;
 
-usage: pipeline [--items N] [--latency-ms D | D,R,U] [--workers D,R,U]
-                [--capacity N|none] [--json]
-  --items N          items through the pipeline (default 1000, as in the seed)
-  --latency-ms D     simulated I/O per item in each stage, in milliseconds; one
-                     value for all stages or three (default 1)
-  --workers D,R,U    the second configuration's workers per stage (default 3,4,5;
-                     the first is always 1,1,1)
-  --capacity N       capacity of the queues between stages, or none (default 64)
-  --json             print one JSON line per run instead of the tables";
+/// Seed 002's closable pipeline with 1/1/1 and 3/4/5 workers and simulated I/O.
+#[derive(Parser)]
+#[command(name = "pipeline")]
+struct Args {
+    /// Items through the pipeline (1 to 1000000000; 1000 as in the seed)
+    #[arg(long, value_name = "N", default_value_t = 1000, allow_negative_numbers = true,
+          value_parser = RangedI64ValueParser::<u64>::new().range(1..=1_000_000_000))]
+    items: u64,
+    /// Simulated I/O per item in each stage, in milliseconds (0 to 60000, fractions
+    /// allowed): one value for all stages, or three
+    #[arg(long, value_name = "D | D,R,U", default_value = "1", value_parser = latencies,
+          allow_negative_numbers = true)]
+    latency_ms: [f64; 3],
+    /// The second configuration's workers per stage (1 to 256): one value for all
+    /// stages, or three (the first configuration is always 1,1,1)
+    #[arg(long, value_name = "D,R,U", default_value = "3,4,5", value_parser = workers)]
+    workers: [usize; 3],
+    /// Capacity of the queues between stages (1 to 1000000000), or none
+    #[arg(long, value_name = "N|none", default_value = "64", value_parser = capacity)]
+    capacity: Capacity,
+    /// Print one JSON line per run instead of the tables
+    #[arg(long)]
+    json: bool,
+}
+
+/// A queue bound: `None` is unbounded.
+#[derive(Clone, Copy)]
+struct Capacity(Option<usize>);
+
+/// Parses `--latency-ms`.
+fn latencies(text: &str) -> Result<[f64; 3], String> {
+    one_or_three(text, |part| match part.parse::<f64>() {
+        Ok(ms) if (0.0..=MAX_LATENCY_MS).contains(&ms) => Ok(ms),
+        _ => Err(format!(
+            "{part:?} is not a number from 0 to {MAX_LATENCY_MS}"
+        )),
+    })
+}
+
+/// Parses `--workers`.
+fn workers(text: &str) -> Result<[usize; 3], String> {
+    one_or_three(text, |part| match part.parse::<usize>() {
+        Ok(n) if (1..=MAX_WORKERS).contains(&n) => Ok(n),
+        _ => Err(format!(
+            "{part:?} is not a whole number from 1 to {MAX_WORKERS}"
+        )),
+    })
+}
+
+/// Parses `--capacity`.
+fn capacity(text: &str) -> Result<Capacity, String> {
+    if text == "none" {
+        return Ok(Capacity(None));
+    }
+    match text.parse::<usize>() {
+        Ok(n) if (1..=1_000_000_000).contains(&n) => Ok(Capacity(Some(n))),
+        _ => Err("takes a whole number from 1 to 1000000000, or none".to_string()),
+    }
+}
+
+/// `"v"` or `"a,b,c"`, each part read by `one`, as three values.
+fn one_or_three<T: Copy>(
+    text: &str,
+    one: impl Fn(&str) -> Result<T, String>,
+) -> Result<[T; 3], String> {
+    let values = text
+        .split(',')
+        .map(|part| one(part.trim()))
+        .collect::<Result<Vec<T>, String>>()?;
+    match values[..] {
+        [v] => Ok([v; 3]),
+        [a, b, c] => Ok([a, b, c]),
+        _ => Err(format!("takes one value or three, not {}", values.len())),
+    }
+}
 
 const STAGES: [&str; 3] = ["download", "resize", "upload"];
 
@@ -137,44 +206,18 @@ fn builder_run(
 }
 // ANCHOR_END: builder_run
 
-fn three<T: Copy>(values: &[T], what: &str) -> [T; 3] {
-    match *values {
-        [v] => [v; 3],
-        [a, b, c] => [a, b, c],
-        _ => {
-            eprintln!("error: {what} takes one value or three\n\n{USAGE}");
-            std::process::exit(2);
-        }
-    }
-}
-
 fn slashed(workers: [usize; 3]) -> String {
     format!("{}/{}/{}", workers[0], workers[1], workers[2])
 }
 
 fn main() {
-    let mut args = args::Args::from_env(USAGE);
-    let items: u64 = args.get("--items", 1000);
-    let latency_ms = three(&args.list("--latency-ms", &[1.0f64]), "--latency-ms");
-    let many = three(&args.list("--workers", &[3usize, 4, 5]), "--workers");
-    let cap: Option<usize> = match args.get("--capacity", "64".to_string()).as_str() {
-        "none" => None,
-        text => match text.parse() {
-            Ok(n) if n > 0 => Some(n),
-            _ => {
-                eprintln!("error: --capacity takes a number from 1 up, or none\n\n{USAGE}");
-                std::process::exit(2);
-            }
-        },
-    };
-    let json = args.flag("--json");
-    args.finish();
-    if many.contains(&0) || latency_ms.iter().any(|ms| !ms.is_finite() || *ms < 0.0) {
-        eprintln!(
-            "error: workers must be at least 1 and latencies finite and not negative\n\n{USAGE}"
-        );
-        std::process::exit(2);
-    }
+    let Args {
+        items,
+        latency_ms,
+        workers: many,
+        capacity: Capacity(cap),
+        json,
+    } = cli::parse();
     let latency = latency_ms.map(|ms| Duration::from_secs_f64(ms / 1e3));
 
     let mut summary = Vec::new();

@@ -20,19 +20,30 @@ use std::io::Write;
 use std::thread;
 use std::time::{Duration, Instant};
 
+use clap::Parser;
+use clap::builder::RangedI64ValueParser;
 use queuelab::{BlockingQueue, BoundedQueue, ClosableQueue};
 
-#[path = "common/args.rs"]
-#[allow(dead_code)] // each example uses only some of the helpers
-mod args;
+#[path = "common/cli.rs"]
+mod cli;
 
-const USAGE: &str = "\
-Seed 002's queue demonstrations: blocking get, bounded put, task_done/join.
-
-usage: producer_consumer [--delay-ms N] [--items N] [--capacity N]
-  --delay-ms N   how late the slow side is, in milliseconds (default 100)
-  --items N      items the producer puts in demonstration 2 (default 2)
-  --capacity N   capacity of the queue in demonstration 2 (default 1)";
+/// Seed 002's queue demonstrations: blocking get, bounded put, task_done/join.
+#[derive(Parser)]
+#[command(name = "producer_consumer")]
+struct Args {
+    /// How late the slow side is, in milliseconds (0 to 60000)
+    #[arg(long, value_name = "MS", default_value_t = 100, allow_negative_numbers = true,
+          value_parser = RangedI64ValueParser::<u64>::new().range(0..=60_000))]
+    delay_ms: u64,
+    /// Items the producer puts in demonstration 2 (1 to 1000)
+    #[arg(long, value_name = "N", default_value_t = 2, allow_negative_numbers = true,
+          value_parser = RangedI64ValueParser::<u32>::new().range(1..=1000))]
+    items: u32,
+    /// Capacity of the queue in demonstration 2 (1 to 1000)
+    #[arg(long, value_name = "N", default_value_t = 1, allow_negative_numbers = true,
+          value_parser = RangedI64ValueParser::<usize>::new().range(1..=1000))]
+    capacity: usize,
+}
 
 // ANCHOR: log
 /// Prints events in two columns, producer on the left, consumer on the
@@ -73,18 +84,10 @@ fn ms(d: Duration) -> String {
 }
 
 fn main() {
-    let mut args = args::Args::from_env(USAGE);
-    let delay = Duration::from_millis(args.get("--delay-ms", 100));
-    let items: u32 = args.get("--items", 2);
-    let capacity: usize = args.get("--capacity", 1);
-    args.finish();
-    if capacity == 0 {
-        eprintln!("error: --capacity must be at least 1");
-        std::process::exit(2);
-    }
-
+    let args: Args = cli::parse();
+    let delay = Duration::from_millis(args.delay_ms);
     blocking_get(delay);
-    bounded_put(delay, items, capacity);
+    bounded_put(delay, args.items, args.capacity);
     task_done_and_join(delay);
 }
 

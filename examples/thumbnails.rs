@@ -2,9 +2,14 @@
 //! `Pipeline`:
 //!
 //! - **download** reads each PNG image of the input folder into memory;
-//! - **resize** decodes it and makes a thumbnail with the `image` crate;
+//! - **resize** decodes it and makes a thumbnail with the `image` crate (at
+//!   most `--thumb` pixels on its longest side, and never larger than the
+//!   image);
 //! - **upload** encodes the thumbnail as PNG and writes it to the output
-//!   folder.
+//!   folder, `a.png` as `a-thumb.png`.
+//!
+//! Two images that would give the same thumbnail name, ignoring case
+//! (`a.png` and `a.PNG`), stop the job before anything is written.
 //!
 //! With no `--input`, it first draws a set of test images into a folder
 //! under the system's temporary directory (once; later runs reuse them), so
@@ -16,31 +21,85 @@
 //! cargo run --release --example thumbnails -- --input ~/Pictures --output /tmp/thumbs --workers 2,4,2
 //! ```
 
+use std::collections::HashMap;
 use std::fs;
 use std::io::{self, Cursor, IsTerminal};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use clap::Parser;
+use clap::builder::RangedI64ValueParser;
 use image::{DynamicImage, ImageFormat, Rgb, RgbImage};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use queuelab::Pipeline;
 
-#[path = "common/args.rs"]
-#[allow(dead_code)] // each example uses only some of the helpers
-mod args;
+#[path = "common/cli.rs"]
+mod cli;
 
-const USAGE: &str = "\
-Make thumbnails of every PNG image in a folder: download -> resize -> upload.
+/// The largest side of a test image or a thumbnail, in pixels.
+const MAX_SIDE: i64 = 4096;
+/// The most workers per stage.
+const MAX_WORKERS: usize = 256;
 
-usage: thumbnails [--input DIR] [--output DIR] [--count N] [--width N] [--height N]
-                  [--thumb N] [--workers D,R,U] [--capacity N]
-  --input DIR        folder of .png images (default: generated test images)
-  --output DIR       where thumbnails go (default: a folder in the temp directory)
-  --count N          how many test images to generate without --input (default 64)
-  --width/--height   size of the generated test images (default 1024 x 768)
-  --thumb N          longest side of a thumbnail, in pixels (default 128)
-  --workers D,R,U    workers for download, resize, upload (default 2,<cores>,2)
-  --capacity N       capacity of the queues between stages (default 8)";
+/// Make thumbnails of every PNG image in a folder: download -> resize -> upload.
+#[derive(Parser)]
+#[command(name = "thumbnails")]
+struct Args {
+    /// Folder of .png images [default: generated test images]
+    #[arg(long, value_name = "DIR")]
+    input: Option<PathBuf>,
+    /// Where thumbnails go
+    #[arg(long, value_name = "DIR", default_value_os_t = work_dir().join("thumbs"))]
+    output: PathBuf,
+    /// How many test images to generate without --input (1 to 10000)
+    #[arg(long, value_name = "N", default_value_t = 64, conflicts_with = "input",
+          allow_negative_numbers = true,
+          value_parser = RangedI64ValueParser::<u32>::new().range(1..=10_000))]
+    count: u32,
+    /// Width of the generated test images, in pixels (1 to 4096)
+    #[arg(long, value_name = "N", default_value_t = 1024, conflicts_with = "input",
+          allow_negative_numbers = true,
+          value_parser = RangedI64ValueParser::<u32>::new().range(1..=MAX_SIDE))]
+    width: u32,
+    /// Height of the generated test images, in pixels (1 to 4096)
+    #[arg(long, value_name = "N", default_value_t = 768, conflicts_with = "input",
+          allow_negative_numbers = true,
+          value_parser = RangedI64ValueParser::<u32>::new().range(1..=MAX_SIDE))]
+    height: u32,
+    /// Longest side of a thumbnail, in pixels (1 to 4096); an image that already
+    /// fits keeps its size: thumbnails are never enlarged
+    #[arg(long, value_name = "N", default_value_t = 128, allow_negative_numbers = true,
+          value_parser = RangedI64ValueParser::<u32>::new().range(1..=MAX_SIDE))]
+    thumb: u32,
+    /// Workers for download, resize, upload (1 to 256 each) [default: 2,<cores>,2]
+    #[arg(long, value_name = "D,R,U", value_parser = workers)]
+    workers: Option<[usize; 3]>,
+    /// Capacity of the queues between stages (1 to 1000000)
+    #[arg(long, value_name = "N", default_value_t = 8, allow_negative_numbers = true,
+          value_parser = RangedI64ValueParser::<usize>::new().range(1..=1_000_000))]
+    capacity: usize,
+}
+
+/// Parses `--workers`: three numbers.
+fn workers(text: &str) -> Result<[usize; 3], String> {
+    let parsed: Vec<usize> = text
+        .split(',')
+        .map(|part| match part.trim().parse() {
+            Ok(n) if (1..=MAX_WORKERS).contains(&n) => Ok(n),
+            _ => Err(format!(
+                "{part:?} is not a whole number from 1 to {MAX_WORKERS}"
+            )),
+        })
+        .collect::<Result<_, _>>()?;
+    parsed
+        .try_into()
+        .map_err(|v: Vec<usize>| format!("takes three numbers, not {}", v.len()))
+}
+
+/// The folder for the test images and, by default, the thumbnails.
+fn work_dir() -> PathBuf {
+    std::env::temp_dir().join("queuelab-thumbnails")
+}
 
 // ANCHOR: stages
 /// "Download": read the file into memory.
@@ -50,10 +109,14 @@ fn download(path: PathBuf) -> Result<(PathBuf, Vec<u8>), String> {
 }
 
 /// "Resize": decode the PNG and shrink it to fit in `side` x `side`,
-/// keeping its proportions.
+/// keeping its proportions. An image that already fits keeps its size: a
+/// thumbnail is never larger than its source.
 fn resize(path: PathBuf, bytes: &[u8], side: u32) -> Result<(PathBuf, DynamicImage), String> {
     let image = image::load_from_memory_with_format(bytes, ImageFormat::Png)
         .map_err(|e| format!("{}: {e}", path.display()))?;
+    if image.width() <= side && image.height() <= side {
+        return Ok((path, image));
+    }
     Ok((path, image.thumbnail(side, side)))
 }
 
@@ -64,13 +127,31 @@ fn upload(path: &Path, thumb: &DynamicImage, out_dir: &Path) -> Result<u64, Stri
     thumb
         .write_to(&mut png, ImageFormat::Png)
         .map_err(|e| format!("{}: {e}", path.display()))?;
-    let stem = path.file_stem().unwrap_or_default().to_string_lossy();
-    let target = out_dir.join(format!("{stem}-thumb.png"));
+    let target = out_dir.join(thumb_name(path));
     let png = png.into_inner();
     fs::write(&target, &png).map_err(|e| format!("{}: {e}", target.display()))?;
     Ok(png.len() as u64)
 }
 // ANCHOR_END: stages
+
+/// The file name of the thumbnail of `path`: `a.png` -> `a-thumb.png`.
+fn thumb_name(path: &Path) -> String {
+    let stem = path.file_stem().unwrap_or_default().to_string_lossy();
+    format!("{stem}-thumb.png")
+}
+
+/// Two of `paths` whose thumbnails would have the same name, ignoring case
+/// (`a.png` and `a.PNG`): one thumbnail would overwrite the other (on a
+/// file system that ignores case, also `a.png` and `A.png`).
+fn same_thumb_name(paths: &[PathBuf]) -> Option<(&Path, &Path)> {
+    let mut seen = HashMap::new();
+    for path in paths {
+        if let Some(first) = seen.insert(thumb_name(path).to_lowercase(), path) {
+            return Some((first, path));
+        }
+    }
+    None
+}
 
 /// Draws test image number `i`: colourful, different for every `i`, cheap
 /// to compute.
@@ -140,24 +221,18 @@ fn fail(message: impl std::fmt::Display) -> ! {
 }
 
 fn main() {
-    let mut args = args::Args::from_env(USAGE);
-    let input: Option<PathBuf> = args.opt("--input");
-    let work_dir = std::env::temp_dir().join("queuelab-thumbnails");
-    let output: PathBuf = args.get("--output", work_dir.join("thumbs"));
-    let count: u32 = args.get("--count", 64);
-    let width: u32 = args.get("--width", 1024);
-    let height: u32 = args.get("--height", 768);
-    let side: u32 = args.get("--thumb", 128);
+    let Args {
+        input,
+        output,
+        count,
+        width,
+        height,
+        thumb: side,
+        workers,
+        capacity,
+    } = cli::parse();
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-    let workers = args.list("--workers", &[2, cores, 2]);
-    let capacity: usize = args.get("--capacity", 8);
-    args.finish();
-    let [download_workers, resize_workers, upload_workers] = workers[..] else {
-        fail("--workers takes three numbers: download,resize,upload");
-    };
-    if workers.contains(&0) || capacity == 0 || side == 0 || width == 0 || height == 0 {
-        fail("workers, capacity and sizes must be at least 1");
-    }
+    let [download_workers, resize_workers, upload_workers] = workers.unwrap_or([2, cores, 2]);
 
     // With no --input, the job runs on exactly `count` generated test images
     // (older runs may have left more of them in the folder).
@@ -168,7 +243,7 @@ fn main() {
             Err(e) => fail(format!("cannot read {}: {e}", dir.display())),
         },
         None => {
-            let dir = work_dir.join(format!("test-images-{width}x{height}"));
+            let dir = work_dir().join(format!("test-images-{width}x{height}"));
             let started = Instant::now();
             match generate_test_images(&dir, count, width, height) {
                 Ok(0) => println!("using the test images in {}", dir.display()),
@@ -183,6 +258,14 @@ fn main() {
             (dir, paths)
         }
     };
+    if let Some((first, second)) = same_thumb_name(&paths) {
+        fail(format!(
+            "{} and {} would both make the thumbnail {}: rename one of them",
+            first.display(),
+            second.display(),
+            output.join(thumb_name(second)).display()
+        ));
+    }
     if let Err(e) = fs::create_dir_all(&output) {
         fail(format!("cannot create {}: {e}", output.display()));
     }

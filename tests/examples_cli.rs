@@ -1,0 +1,417 @@
+//! The examples' command lines: a bad argument is refused with a message that
+//! names it, the usage line and exit status 2, before anything runs (never
+//! a panic, never ignored); `--help` prints the options and exits with 0. And
+//! two rules of the thumbnails example: two inputs that would write the same
+//! thumbnail are refused before anything is written, and a thumbnail is
+//! never larger than its source.
+//!
+//! The tests run the example binaries that cargo builds into
+//! `target/<profile>/examples/`. A plain `cargo test` builds them first;
+//! `cargo test --test examples_cli` alone does not, so a binary that is
+//! missing or older than its source fails the test with that advice.
+#![cfg(not(loom))]
+
+use std::fs;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::mpsc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use image::{ImageFormat, RgbImage};
+
+/// Every example, with the options its `--help` must list (the scripts, CI
+/// and the book use them).
+const EXAMPLES: [(&str, &[&str]); 5] = [
+    (
+        "producer_consumer",
+        &["--delay-ms", "--items", "--capacity"],
+    ),
+    (
+        "busy_polling",
+        &[
+            "--items",
+            "--strategy",
+            "--sleep-ms",
+            "--latency-us",
+            "--json",
+        ],
+    ),
+    (
+        "pipeline",
+        &[
+            "--items",
+            "--latency-ms",
+            "--workers",
+            "--capacity",
+            "--json",
+        ],
+    ),
+    ("memory", &["--items"]),
+    (
+        "thumbnails",
+        &[
+            "--input",
+            "--output",
+            "--count",
+            "--width",
+            "--height",
+            "--thumb",
+            "--workers",
+            "--capacity",
+        ],
+    ),
+];
+
+/// How long one run of an example may take before it is killed.
+const TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The binary of example `name`, next to this test's own binary
+/// (`target/<profile>/deps/examples_cli-<hash>`).
+fn example(name: &str) -> PathBuf {
+    let this = std::env::current_exe().expect("the test's own path");
+    let profile_dir = this
+        .parent()
+        .and_then(Path::parent)
+        .expect("target/<profile>/deps/<test binary>");
+    let exe = profile_dir
+        .join("examples")
+        .join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
+    let rebuild = "`cargo test` builds the examples; \
+                   before `cargo test --test examples_cli` run `cargo build --examples`";
+    let built = match fs::metadata(&exe).and_then(|m| m.modified()) {
+        Ok(time) => time,
+        Err(_) => panic!("{} is missing: {rebuild}", exe.display()),
+    };
+    let examples_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
+    for source in [
+        examples_dir.join(format!("{name}.rs")),
+        examples_dir.join("common/cli.rs"),
+    ] {
+        let edited = fs::metadata(&source)
+            .and_then(|m| m.modified())
+            .unwrap_or_else(|e| panic!("{}: {e}", source.display()));
+        assert!(
+            built >= edited,
+            "{} is older than {}: {rebuild}",
+            exe.display(),
+            source.display()
+        );
+    }
+    exe
+}
+
+/// Runs example `name` with `args`; kills it and fails if it has not ended
+/// within `TIMEOUT`.
+fn run(name: &str, args: &[&str]) -> Output {
+    let command = format!("{name} {}", args.join(" "));
+    let mut child = Command::new(example(name))
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {command}: {e}"));
+    // Both pipes are read to their end on threads of their own (a child
+    // that fills one pipe while nobody reads it would wait forever); each
+    // reader reports when its pipe is closed.
+    let (closed_tx, closed) = mpsc::channel();
+    let read_all = |mut pipe: Box<dyn Read + Send>| {
+        let closed_tx = closed_tx.clone();
+        thread::spawn(move || {
+            let mut bytes = Vec::new();
+            let _ = pipe.read_to_end(&mut bytes);
+            let _ = closed_tx.send(());
+            bytes
+        })
+    };
+    let stdout = read_all(Box::new(child.stdout.take().expect("piped")));
+    let stderr = read_all(Box::new(child.stderr.take().expect("piped")));
+    let deadline = Instant::now() + TIMEOUT;
+    for _ in 0..2 {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if closed.recv_timeout(left).is_err() {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("`{command}` did not end within {TIMEOUT:?}; killed it");
+        }
+    }
+    let status = child.wait().expect("wait for the example");
+    Output {
+        status,
+        stdout: stdout.join().expect("stdout reader"),
+        stderr: stderr.join().expect("stderr reader"),
+    }
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// Runs example `name` with `args`, which are wrong, and checks that it
+/// refused them: exit status 2, nothing on stdout, and on stderr an error
+/// that contains `problem` and the usage line.
+fn assert_refused(name: &str, args: &[&str], problem: &str) {
+    let out = run(name, args);
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    let command = format!("{name} {}", args.join(" "));
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "`{command}` should be a usage error\nstdout:\n{stdout}\nstderr:\n{stderr}"
+    );
+    assert!(
+        stderr.starts_with("error: ") && stderr.contains(problem),
+        "`{command}`: the error should name {problem:?}\nstderr:\n{stderr}"
+    );
+    assert!(
+        stderr.contains(&format!("Usage: {name} ")),
+        "`{command}`: no usage line\nstderr:\n{stderr}"
+    );
+    assert!(
+        stdout.is_empty(),
+        "`{command}` ran anyway:\nstdout:\n{stdout}"
+    );
+}
+
+/// The mistakes every example refuses: an unknown flag, a flag without its
+/// value, a value that is not a number.
+#[test]
+fn every_example_refuses_unknown_flags_missing_values_and_non_numbers() {
+    for (name, flags) in EXAMPLES {
+        assert_refused(name, &["--no-such-flag"], "'--no-such-flag'");
+        assert_refused(name, &["extra"], "'extra'");
+        // The last flag, so that no other flag can be taken for its value.
+        let flag = flags.iter().rev().find(|f| **f != "--json").unwrap();
+        assert_refused(name, &[flag], &format!("a value is required for '{flag} "));
+        let number = if name == "thumbnails" {
+            "--count"
+        } else {
+            "--items"
+        };
+        assert_refused(
+            name,
+            &[number, "abc"],
+            &format!("invalid value 'abc' for '{number} "),
+        );
+    }
+}
+
+/// Values out of range, each in the example where it used to panic, run
+/// anyway or be taken for something else.
+#[test]
+fn out_of_range_values_are_usage_errors() {
+    let cases: &[(&str, &[&str], &str)] = &[
+        (
+            "producer_consumer",
+            &["--capacity", "0"],
+            "'0' for '--capacity ",
+        ),
+        ("producer_consumer", &["--items", "0"], "'0' for '--items "),
+        (
+            "producer_consumer",
+            &["--delay-ms", "-1"],
+            "'-1' for '--delay-ms ",
+        ),
+        (
+            "producer_consumer",
+            &["--delay-ms", "60001"],
+            "'60001' for '--delay-ms ",
+        ),
+        ("busy_polling", &["--items", "0"], "'0' for '--items "),
+        (
+            "busy_polling",
+            &["--strategy", "spin"],
+            "'spin' for '--strategy ",
+        ),
+        (
+            "busy_polling",
+            &["--sleep-ms", "60001"],
+            "'60001' for '--sleep-ms ",
+        ),
+        (
+            "busy_polling",
+            &["--latency-us", "-5"],
+            "'-5' for '--latency-us ",
+        ),
+        (
+            "pipeline",
+            &["--latency-ms", "1e300"],
+            "'1e300' for '--latency-ms ",
+        ),
+        (
+            "pipeline",
+            &["--latency-ms", "NaN"],
+            "'NaN' for '--latency-ms ",
+        ),
+        (
+            "pipeline",
+            &["--latency-ms", "-1"],
+            "'-1' for '--latency-ms ",
+        ),
+        (
+            "pipeline",
+            &["--latency-ms", "1,2"],
+            "takes one value or three",
+        ),
+        (
+            "pipeline",
+            &["--workers", "3,0,5"],
+            "'3,0,5' for '--workers ",
+        ),
+        ("pipeline", &["--capacity", "0"], "'0' for '--capacity "),
+        ("pipeline", &["--items", "0"], "'0' for '--items "),
+        ("memory", &["--items", "-5"], "'-5' for '--items "),
+        ("memory", &["--items", "0"], "'0' for '--items "),
+        (
+            "memory",
+            &["--items", "10000001"],
+            "'10000001' for '--items ",
+        ),
+        ("memory", &["--child", "9"], "'9' for '--child "),
+        ("thumbnails", &["--thumb", "0"], "'0' for '--thumb "),
+        ("thumbnails", &["--thumb", "4097"], "'4097' for '--thumb "),
+        ("thumbnails", &["--thumb", "big"], "'big' for '--thumb "),
+        ("thumbnails", &["--count", "0"], "'0' for '--count "),
+        ("thumbnails", &["--width", "0"], "'0' for '--width "),
+        (
+            "thumbnails",
+            &["--height", "100000"],
+            "'100000' for '--height ",
+        ),
+        ("thumbnails", &["--capacity", "0"], "'0' for '--capacity "),
+        ("thumbnails", &["--workers", "2,2"], "takes three numbers"),
+        (
+            "thumbnails",
+            &["--workers", "2,0,2"],
+            "'2,0,2' for '--workers ",
+        ),
+        (
+            "thumbnails",
+            &["--input", "somewhere", "--count", "3"],
+            "cannot be used with",
+        ),
+    ];
+    for (name, args, problem) in cases {
+        assert_refused(name, args, problem);
+    }
+}
+
+/// `--help` prints the usage and every option the scripts use, runs
+/// nothing, and exits with 0. `memory --help` used to run the whole
+/// benchmark; its internal `--child` stays out of the help.
+#[test]
+fn help_lists_the_options_and_runs_nothing() {
+    for (name, flags) in EXAMPLES {
+        let out = run(name, &["--help"]);
+        let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+        assert_eq!(out.status.code(), Some(0), "{name} --help\n{stderr}");
+        assert!(
+            stdout.contains(&format!("Usage: {name} [OPTIONS]")),
+            "{name} --help printed no usage line:\n{stdout}"
+        );
+        for flag in flags {
+            assert!(
+                stdout.contains(&format!("{flag} ")),
+                "{name} --help does not list {flag}:\n{stdout}"
+            );
+        }
+        assert!(
+            stderr.is_empty(),
+            "{name} --help wrote to stderr:\n{stderr}"
+        );
+    }
+    let help = text(&run("memory", &["--help"]).stdout);
+    assert!(
+        !help.contains("| queue |"),
+        "memory --help ran the benchmark"
+    );
+    assert!(!help.contains("--child"), "memory --help shows --child");
+}
+
+/// A fresh, empty folder for one test, under cargo's temporary directory
+/// for tests (inside `target/`).
+fn scratch_dir(test: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join("examples_cli")
+        .join(test);
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(dir.join("input")).expect("create the scratch folder");
+    dir
+}
+
+/// Writes a `width` x `height` PNG image to `path`.
+fn write_png(path: &Path, width: u32, height: u32) {
+    RgbImage::from_fn(width, height, |x, y| image::Rgb([x as u8, y as u8, 7]))
+        .save_with_format(path, ImageFormat::Png)
+        .expect("write a test image");
+}
+
+/// `a.png` and `a.PNG` would both write `a-thumb.png`: the example used to
+/// write one over the other and report two thumbnails. It must refuse
+/// before writing anything, naming both files.
+#[test]
+fn thumbnails_refuses_two_inputs_with_the_same_thumbnail_name() {
+    let dir = scratch_dir("same_name");
+    write_png(&dir.join("input/a.png"), 64, 48);
+    fs::copy(dir.join("input/a.png"), dir.join("input/a.PNG")).expect("copy");
+    write_png(&dir.join("input/b.png"), 64, 48);
+    let (input, output) = (dir.join("input"), dir.join("thumbs"));
+    let out = run(
+        "thumbnails",
+        &[
+            "--input",
+            input.to_str().unwrap(),
+            "--output",
+            output.to_str().unwrap(),
+        ],
+    );
+    let stderr = text(&out.stderr);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "stdout:\n{}\nstderr:\n{stderr}",
+        text(&out.stdout)
+    );
+    for name in ["a.png", "a.PNG", "a-thumb.png"] {
+        assert!(
+            stderr.contains(name),
+            "the error should name {name}:\n{stderr}"
+        );
+    }
+    let written = fs::read_dir(&output).map_or(0, |entries| entries.count());
+    assert_eq!(written, 0, "thumbnails written before the refusal");
+}
+
+/// A thumbnail is at most `--thumb` pixels on its longest side and never
+/// larger than its source: a 64x48 image with `--thumb 1000` stays 64x48
+/// (it used to become 1000x750), and with `--thumb 32` becomes 32x24.
+#[test]
+fn thumbnails_shrinks_but_never_enlarges() {
+    let dir = scratch_dir("never_enlarges");
+    write_png(&dir.join("input/small.png"), 64, 48);
+    let input = dir.join("input");
+    for (side, expected) in [("1000", (64, 48)), ("64", (64, 48)), ("32", (32, 24))] {
+        let output = dir.join(format!("thumbs-{side}"));
+        let out = run(
+            "thumbnails",
+            &[
+                "--input",
+                input.to_str().unwrap(),
+                "--output",
+                output.to_str().unwrap(),
+                "--thumb",
+                side,
+            ],
+        );
+        assert!(
+            out.status.success(),
+            "--thumb {side}: {}\n{}",
+            text(&out.stdout),
+            text(&out.stderr)
+        );
+        let size = image::image_dimensions(output.join("small-thumb.png")).expect("a PNG");
+        assert_eq!(size, expected, "--thumb {side} on a 64x48 image");
+    }
+}
