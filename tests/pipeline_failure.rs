@@ -273,6 +273,7 @@ fn a_panicking_sink_stops_the_run_then_panics_in_the_caller() {
 }
 
 /// An item whose `Drop` panics unless it was consumed.
+#[derive(Debug)]
 struct MustConsume(u64);
 
 impl MustConsume {
@@ -363,4 +364,29 @@ fn a_panicking_drop_while_a_panicking_sink_unwinds_does_not_abort_the_process() 
     });
     let payload = outcome.expect_err("the sink's panic reaches the caller");
     assert_eq!(payload.downcast_ref::<&str>(), Some(&"the sink gave up"));
+}
+
+#[test]
+fn run_collect_catches_panicking_drops_of_the_items_it_collected_before_a_failure() {
+    // On failure, `run_collect` drops what it collected. With an output
+    // queue of capacity 1, the stage could put item 2 only after the sink
+    // had taken items 0 and 1, so at least two collected items panic when
+    // dropped; item 2 panics too, whether collected or lost in the abort.
+    let err = within_deadline(|| {
+        Pipeline::new(0..ITEMS)
+            .capacity(Some(1))
+            .try_stage("pass", 1, |n: u64| {
+                if n == 3 {
+                    Err("item 3 is bad")
+                } else {
+                    Ok(MustConsume(n))
+                }
+            })
+            .run_collect()
+            .unwrap_err()
+    });
+    assert_eq!(err.stage_name(), "pass");
+    let report = err.report();
+    assert_eq!(report.drop_panics, 3, "{report}");
+    assert_accounted(report);
 }

@@ -80,6 +80,11 @@ fn nanos(d: Duration) -> u64 {
     u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
 }
 
+/// Drops `item`, catching a panic in its `Drop`; says whether it panicked.
+pub(crate) fn drop_panicked<T>(item: T) -> bool {
+    panic::catch_unwind(AssertUnwindSafe(|| drop(item))).is_err()
+}
+
 fn panic_message(payload: &(dyn Any + Send)) -> String {
     if let Some(s) = payload.downcast_ref::<&str>() {
         (*s).to_string()
@@ -193,7 +198,7 @@ impl<'a> RunState<'a> {
     /// and in a thread that is already unwinding it would abort the process.
     fn lose<T>(&self, j: usize, item: T) {
         self.queues[j].lost.fetch_add(1, Ordering::Relaxed);
-        if panic::catch_unwind(AssertUnwindSafe(|| drop(item))).is_err() {
+        if drop_panicked(item) {
             self.drop_panics.fetch_add(1, Ordering::Relaxed);
         }
     }
