@@ -80,10 +80,12 @@ fn nanos(d: Duration) -> u64 {
     u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
 }
 
+// ANCHOR: drop_panicked
 /// Drops `item`, catching a panic in its `Drop`; says whether it panicked.
 pub(crate) fn drop_panicked<T>(item: T) -> bool {
     panic::catch_unwind(AssertUnwindSafe(|| drop(item))).is_err()
 }
+// ANCHOR_END: drop_panicked
 
 fn panic_message(payload: &(dyn Any + Send)) -> String {
     if let Some(s) = payload.downcast_ref::<&str>() {
