@@ -271,3 +271,122 @@ fn a_panicking_sink_stops_the_run_then_panics_in_the_caller() {
         .or_else(|| payload.downcast_ref::<&str>().copied());
     assert_eq!(msg, Some("the sink gave up"));
 }
+
+/// An item whose `Drop` panics unless it was consumed.
+#[derive(Debug)]
+struct MustConsume(u64);
+
+impl MustConsume {
+    fn consume(self) -> u64 {
+        let n = self.0;
+        std::mem::forget(self);
+        n
+    }
+}
+
+impl Drop for MustConsume {
+    fn drop(&mut self) {
+        panic!("item {} was dropped without being consumed", self.0);
+    }
+}
+
+#[test]
+fn a_panicking_drop_during_the_abort_neither_hangs_nor_loses_the_error() {
+    // a (3 workers) -> b (1) -> c (1), every queue of capacity 1; b emits
+    // `MustConsume` items. c takes item 0 and fails once the source has
+    // taken item 8: by then the 8 items before it fill every place (c's
+    // hand, c's queue, b's hand, b's queue, a's 3 hands, a's queue), so c's
+    // queue and b's hand each hold an item whose drop panics, and a's
+    // workers and the source are blocked in `put`. The abort must close
+    // every queue before it drops anything.
+    for how in [How::Err, How::Panic] {
+        let err = within_deadline(move || {
+            let (taken_9, wait_9) = mpsc::channel();
+            let wait_9 = std::sync::Mutex::new(wait_9);
+            let source = (0..ITEMS).inspect(move |&n| {
+                if n == 8 {
+                    taken_9.send(()).unwrap();
+                }
+            });
+            Pipeline::new(source)
+                .capacity(Some(1))
+                .stage("a", 3, |n: u64| n)
+                .stage("b", 1, MustConsume)
+                .try_stage("c", 1, move |item: MustConsume| {
+                    let n = item.consume();
+                    wait_9.lock().unwrap().recv().unwrap();
+                    match how {
+                        How::Err => Err::<u64, _>(format!("item {n} is bad")),
+                        How::Panic => panic!("item {n} is cursed"),
+                    }
+                })
+                .run_collect()
+                .unwrap_err()
+        });
+        let case = format!("{how:?}");
+        assert_eq!(err.stage_name(), "c", "{case}");
+        let report = err.report();
+        assert_eq!(report.items_in, 9, "{case}\n{report}");
+        // The item in c's queue and the one in b's hand.
+        assert_eq!(report.drop_panics, 2, "{case}\n{report}");
+        let table = report.to_string();
+        assert!(
+            table.ends_with("\n2 dropped items panicked in Drop (caught)"),
+            "{case}\n{table}"
+        );
+        assert_accounted(report);
+    }
+}
+
+#[test]
+fn a_panicking_drop_while_a_panicking_sink_unwinds_does_not_abort_the_process() {
+    // The sink's panic aborts the run while its thread unwinds. The output
+    // queue then holds a `MustConsume` (the sink waits until the source has
+    // taken item 4, so that every place holds an item): dropping it panics
+    // again, which must be caught rather than abort the process.
+    let outcome = within_deadline(|| {
+        let (taken_5, wait_5) = mpsc::channel();
+        let source = (0..ITEMS).inspect(move |&n| {
+            if n == 4 {
+                taken_5.send(()).unwrap();
+            }
+        });
+        panic::catch_unwind(AssertUnwindSafe(|| {
+            Pipeline::new(source)
+                .capacity(Some(1))
+                .stage("make", 1, MustConsume)
+                .run_with_sink(|item| {
+                    item.consume();
+                    wait_5.recv().unwrap();
+                    panic!("the sink gave up");
+                })
+        }))
+    });
+    let payload = outcome.expect_err("the sink's panic reaches the caller");
+    assert_eq!(payload.downcast_ref::<&str>(), Some(&"the sink gave up"));
+}
+
+#[test]
+fn run_collect_catches_panicking_drops_of_the_items_it_collected_before_a_failure() {
+    // On failure, `run_collect` drops what it collected. With an output
+    // queue of capacity 1, the stage could put item 2 only after the sink
+    // had taken items 0 and 1, so at least two collected items panic when
+    // dropped; item 2 panics too, whether collected or lost in the abort.
+    let err = within_deadline(|| {
+        Pipeline::new(0..ITEMS)
+            .capacity(Some(1))
+            .try_stage("pass", 1, |n: u64| {
+                if n == 3 {
+                    Err("item 3 is bad")
+                } else {
+                    Ok(MustConsume(n))
+                }
+            })
+            .run_collect()
+            .unwrap_err()
+    });
+    assert_eq!(err.stage_name(), "pass");
+    let report = err.report();
+    assert_eq!(report.drop_panics, 3, "{report}");
+    assert_accounted(report);
+}

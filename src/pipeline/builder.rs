@@ -366,7 +366,9 @@ impl<'a, In: Send + 'a, T: Send + 'a> Pipeline<'a, In, T> {
     ///
     /// A [`PipelineError`] when a stage function returned `Err` or panicked
     /// (or the source iterator panicked). The items collected so far are
-    /// dropped; the error's report counts them as `items_out`.
+    /// dropped; the error's report counts them as `items_out`, and a panic
+    /// in their `Drop` is caught and counted in
+    /// [`drop_panics`](PipelineReport::drop_panics).
     ///
     /// # Panics
     ///
@@ -382,8 +384,17 @@ impl<'a, In: Send + 'a, T: Send + 'a> Pipeline<'a, In, T> {
     /// ```
     pub fn run_collect(self) -> Result<(Vec<T>, PipelineReport), PipelineError> {
         let mut items = Vec::new();
-        let report = self.run_with_sink(|item| items.push(item))?;
-        Ok((items, report))
+        match self.run_with_sink(|item| items.push(item)) {
+            Ok(report) => Ok((items, report)),
+            Err(mut err) => {
+                for item in items {
+                    if run::drop_panicked(item) {
+                        err.report.drop_panics += 1;
+                    }
+                }
+                Err(err)
+            }
+        }
     }
 
     /// Runs the pipeline and calls `sink` on every output item, in the

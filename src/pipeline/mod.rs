@@ -63,7 +63,13 @@
 //!    thread blocked in `put` or `get`, also on full queues;
 //! 3. the items that `close_now` hands back, the results that can no longer
 //!    be put, and the items a worker took after the abort, are dropped and
-//!    counted as *never reached* for the stages they did not get to;
+//!    counted as *never reached* for the stages they did not get to. They
+//!    are dropped only after every queue is closed, never under a lock, and
+//!    each under `catch_unwind`: an item whose `Drop` panics is still
+//!    counted where it was lost, the panic is counted in
+//!    [`PipelineReport::drop_panics`], and the shutdown carries on (a panic
+//!    that escaped there could leave threads blocked, or abort the process
+//!    in a thread that is already unwinding);
 //! 4. no more items are taken from the source;
 //! 5. every thread is joined, and `run_*` returns a [`PipelineError`] that
 //!    names the stage and carries the [`PipelineReport`].

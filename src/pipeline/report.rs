@@ -52,6 +52,14 @@ pub struct PipelineReport {
     /// Items that went through every stage but were dropped before the sink
     /// took them, because the run was stopped by a failure. 0 on success.
     pub undelivered: u64,
+    /// How many of the items dropped because of a failure panicked in their
+    /// `Drop`: the items lost on the way (counted in `never_reached` and
+    /// `undelivered`) and, for
+    /// [`run_collect`](crate::Pipeline::run_collect), the items it had
+    /// collected. Each such panic is caught, so the run still stops cleanly
+    /// and returns its error; the panic hook still prints its message. 0 on
+    /// success.
+    pub drop_panics: u64,
     /// The most items seen at once in the queue between the last stage and
     /// the sink (see [`StageReport::peak_queue_len`]).
     pub output_peak_len: usize,
@@ -225,7 +233,15 @@ impl fmt::Display for PipelineReport {
             self.items_out,
             short(self.elapsed),
             self.throughput()
-        )
+        )?;
+        if self.drop_panics > 0 {
+            write!(
+                f,
+                "\n{} dropped items panicked in Drop (caught)",
+                self.drop_panics
+            )?;
+        }
+        Ok(())
     }
 }
 

@@ -8,13 +8,28 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use crate::ClosableQueue;
 use crate::sync::Mutex;
+use crate::{ClosableQueue, Closed};
 
 use super::report::{BoxError, PipelineError, PipelineReport, StageFailure, StageReport};
 
-/// Closes one queue at once and says how many items it handed back.
-type Closer<'a> = Box<dyn Fn() -> u64 + Send + Sync + 'a>;
+/// Closes one queue at once and hands back the items that were inside.
+type Closer<'a> = Box<dyn Fn() -> Box<dyn HandedBack + 'a> + Send + Sync + 'a>;
+
+/// The items that `close_now` handed back, whatever their type.
+trait HandedBack {
+    /// Counts each item as lost at queue `j` and drops it, as
+    /// [`RunState::lose`] does.
+    fn lose_all(self: Box<Self>, run: &RunState<'_>, j: usize);
+}
+
+impl<T> HandedBack for Vec<T> {
+    fn lose_all(self: Box<Self>, run: &RunState<'_>, j: usize) {
+        for item in *self {
+            run.lose(j, item);
+        }
+    }
+}
 
 /// What one stage's workers share.
 pub(crate) struct StageState {
@@ -46,6 +61,8 @@ pub(crate) struct RunState<'a> {
     output_capacity: Option<usize>,
     items_in: AtomicU64,
     aborted: AtomicBool,
+    /// Drops of lost items that panicked (and were caught).
+    drop_panics: AtomicU64,
     /// The first failure: stage index (`None` = source) and what happened.
     failure: Mutex<Option<(Option<usize>, StageFailure)>>,
     /// One closer per queue, to empty them all when the run is aborted.
@@ -62,6 +79,13 @@ pub(crate) fn new_queue<T>(capacity: Option<usize>) -> ClosableQueue<T> {
 fn nanos(d: Duration) -> u64 {
     u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
 }
+
+// ANCHOR: drop_panicked
+/// Drops `item`, catching a panic in its `Drop`; says whether it panicked.
+pub(crate) fn drop_panicked<T>(item: T) -> bool {
+    panic::catch_unwind(AssertUnwindSafe(|| drop(item))).is_err()
+}
+// ANCHOR_END: drop_panicked
 
 fn panic_message(payload: &(dyn Any + Send)) -> String {
     if let Some(s) = payload.downcast_ref::<&str>() {
@@ -100,6 +124,7 @@ impl<'a> RunState<'a> {
             output_capacity,
             items_in: AtomicU64::new(0),
             aborted: AtomicBool::new(false),
+            drop_panics: AtomicU64::new(0),
             failure: Mutex::new(None),
             closers: Mutex::new(Vec::new()),
         }
@@ -117,12 +142,16 @@ impl<'a> RunState<'a> {
     /// aborted already, the queue is closed at once.
     pub(crate) fn register<T: Send + 'a>(&self, j: usize, queue: &Arc<ClosableQueue<T>>) {
         let queue = Arc::clone(queue);
-        let closer: Closer<'a> = Box::new(move || queue.close_now().len() as u64);
-        let mut closers = self.closers.lock();
-        if self.aborted.load(Ordering::Acquire) {
-            self.queues[j].lost.fetch_add(closer(), Ordering::Relaxed);
+        let closer: Closer<'a> = Box::new(move || Box::new(queue.close_now()));
+        let handed_back = {
+            let mut closers = self.closers.lock();
+            let handed_back = self.is_aborted().then(&closer);
+            closers.push((j, closer));
+            handed_back
+        };
+        if let Some(items) = handed_back {
+            items.lose_all(self, j);
         }
-        closers.push((j, closer));
     }
 
     fn is_aborted(&self) -> bool {
@@ -131,15 +160,20 @@ impl<'a> RunState<'a> {
 
     // ANCHOR: abort
     /// Stops the run: closes every queue with `close_now`, which wakes every
-    /// thread blocked in a `put` or `get`. The items handed back are counted
-    /// as lost at their queue, then dropped. Only the first call does it.
+    /// thread blocked in a `put` or `get`. Only once every queue is closed,
+    /// and the lock let go, are the items handed back counted as lost at
+    /// their queue and dropped: a `Drop` that panics can then neither leave
+    /// a queue open nor run under the lock. Only the first call does it.
     pub(crate) fn abort(&self) {
         if self.aborted.swap(true, Ordering::AcqRel) {
             return;
         }
-        let closers = self.closers.lock();
-        for (j, close) in closers.iter() {
-            self.queues[*j].lost.fetch_add(close(), Ordering::Relaxed);
+        let handed_back: Vec<_> = {
+            let closers = self.closers.lock();
+            closers.iter().map(|(j, close)| (*j, close())).collect()
+        };
+        for (j, items) in handed_back {
+            items.lose_all(self, j);
         }
     }
     // ANCHOR_END: abort
@@ -160,9 +194,17 @@ impl<'a> RunState<'a> {
         self.queues[j].peak.fetch_max(len, Ordering::Relaxed);
     }
 
-    fn lost_at(&self, j: usize) {
+    // ANCHOR: lose
+    /// Counts `item` as lost at queue `j`, then drops it. A panic in its
+    /// `Drop` is caught and counted: it must not stop a shutdown half-way,
+    /// and in a thread that is already unwinding it would abort the process.
+    fn lose<T>(&self, j: usize, item: T) {
         self.queues[j].lost.fetch_add(1, Ordering::Relaxed);
+        if drop_panicked(item) {
+            self.drop_panics.fetch_add(1, Ordering::Relaxed);
+        }
     }
+    // ANCHOR_END: lose
 
     /// The report, and the error if a stage failed. Call once every thread
     /// has been joined.
@@ -200,6 +242,7 @@ impl<'a> RunState<'a> {
             items_in: load(&self.items_in),
             items_out,
             undelivered: load(&out.lost),
+            drop_panics: load(&self.drop_panics),
             output_peak_len: out.peak.load(Ordering::Relaxed),
             output_capacity: self.output_capacity,
             elapsed,
@@ -279,7 +322,7 @@ pub(crate) fn stage_worker<T, U>(
         waiting += start.elapsed();
         let Some(item) = next else { break }; // closed and drained: done
         if run.is_aborted() {
-            run.lost_at(j); // taken, but the stage function never saw it
+            run.lose(j, item); // taken, but the stage function never saw it
             break;
         }
         let start = Instant::now();
@@ -296,10 +339,10 @@ pub(crate) fn stage_worker<T, U>(
                         run.put_into(j + 1, output.len());
                         continue;
                     }
-                    Err(_closed) => {
+                    Err(Closed(out)) => {
                         // Only an abort closes a queue that still has
                         // producers: the result is dropped, and counted.
-                        run.lost_at(j + 1);
+                        run.lose(j + 1, out);
                         break;
                     }
                 }
@@ -343,8 +386,8 @@ pub(crate) fn feed<T>(
             }
         };
         run.items_in.fetch_add(1, Ordering::Relaxed);
-        if first.put(item).is_err() {
-            run.lost_at(0);
+        if let Err(Closed(item)) = first.put(item) {
+            run.lose(0, item);
             break;
         }
         run.put_into(0, first.len());
