@@ -376,6 +376,8 @@ pub(crate) fn feed<T>(
     first: &ClosableQueue<T>,
 ) {
     let _guard = AbortOnUnwind(run);
+    // However this thread ends, the first stage's loop must end too.
+    let _closer = first.close_on_drop();
     while !run.is_aborted() {
         let item = match panic::catch_unwind(AssertUnwindSafe(|| source.next())) {
             Ok(Some(item)) => item,
@@ -392,6 +394,5 @@ pub(crate) fn feed<T>(
         }
         run.put_into(0, first.len());
     }
-    first.close();
 }
 // ANCHOR_END: feed
