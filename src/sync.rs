@@ -7,18 +7,44 @@
 //! loom's model-checked types, so the loom tests check the very code that
 //! importers run.
 //!
+//! The lock-free steps keep their items in [`UnsafeCell`]s with loom's
+//! closure-shaped API (`with`, `with_mut`): under loom, every access to a
+//! slot is checked for a data race.
+//!
 //! Nothing outside this file names parking_lot or loom.
 
 #[cfg(not(loom))]
 mod imp {
     pub(crate) use crossbeam_utils::Backoff;
     pub(crate) use parking_lot::{Condvar, Mutex, MutexGuard};
-    pub(crate) use std::sync::atomic::{AtomicUsize, Ordering};
+    pub(crate) use std::sync::atomic::{AtomicUsize, Ordering, fence};
+
+    /// `std::cell::UnsafeCell` with loom's API: the pointer is lent to a
+    /// closure, so that loom can tell a read from a write and check both.
+    #[derive(Debug)]
+    pub(crate) struct UnsafeCell<T>(std::cell::UnsafeCell<T>);
+
+    impl<T> UnsafeCell<T> {
+        pub(crate) const fn new(value: T) -> Self {
+            UnsafeCell(std::cell::UnsafeCell::new(value))
+        }
+
+        /// Lends a pointer for reading.
+        pub(crate) fn with<R>(&self, f: impl FnOnce(*const T) -> R) -> R {
+            f(self.0.get())
+        }
+
+        /// Lends a pointer for writing.
+        pub(crate) fn with_mut<R>(&self, f: impl FnOnce(*mut T) -> R) -> R {
+            f(self.0.get())
+        }
+    }
 }
 
 #[cfg(loom)]
 mod imp {
-    pub(crate) use loom::sync::atomic::{AtomicUsize, Ordering};
+    pub(crate) use loom::cell::UnsafeCell;
+    pub(crate) use loom::sync::atomic::{AtomicUsize, Ordering, fence};
     use std::ops::{Deref, DerefMut};
     use std::time::Duration;
 
@@ -141,6 +167,9 @@ mod imp {
         pub(crate) fn snooze(&self) {
             self.steps.set(self.steps.get() + 1);
             loom::thread::yield_now();
+        }
+        pub(crate) fn spin(&self) {
+            self.snooze();
         }
         pub(crate) fn is_completed(&self) -> bool {
             self.steps.get() >= 1

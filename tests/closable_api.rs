@@ -28,6 +28,9 @@ use queuelab::{
 #[path = "closable_api"]
 mod step4 {
     use queuelab::queue::closable::ClosableQueue;
+    fn unbounded<T>() -> ClosableQueue<T> {
+        ClosableQueue::unbounded()
+    }
     mod cases;
 }
 
@@ -35,8 +38,29 @@ mod step4 {
 #[path = "closable_api"]
 mod step5 {
     use queuelab::queue::fast::ClosableQueue;
+    fn unbounded<T>() -> ClosableQueue<T> {
+        ClosableQueue::unbounded()
+    }
     #[allow(clippy::duplicate_mod)] // step4 loads the same file, on purpose
     mod cases;
+}
+
+/// Step 6: `queue::ring::ClosableQueue`. It is bounded only: where a case
+/// asks for an unbounded queue, a ring larger than any case fills stands in.
+#[path = "closable_api"]
+mod step6 {
+    use queuelab::queue::ring::ClosableQueue;
+    fn unbounded<T>() -> ClosableQueue<T> {
+        ClosableQueue::bounded(1 << 16)
+    }
+    #[allow(clippy::duplicate_mod)] // step4 loads the same file, on purpose
+    mod cases;
+}
+
+#[test]
+fn capacity_is_none_when_unbounded() {
+    assert_eq!(closable::ClosableQueue::<u8>::unbounded().capacity(), None);
+    assert_eq!(fast::ClosableQueue::<u8>::unbounded().capacity(), None);
 }
 
 /// The text of a panic payload (`panic!` gives a `&str` or a `String`).

@@ -23,6 +23,9 @@ use queuelab::{BlockingQueue, BoundedQueue, PollingQueue, Queue};
 #[path = "drop_accounting"]
 mod step4 {
     use queuelab::queue::closable::ClosableQueue;
+    fn unbounded<T>() -> ClosableQueue<T> {
+        ClosableQueue::unbounded()
+    }
     mod cases;
 }
 
@@ -30,6 +33,21 @@ mod step4 {
 #[path = "drop_accounting"]
 mod step5 {
     use queuelab::queue::fast::ClosableQueue;
+    fn unbounded<T>() -> ClosableQueue<T> {
+        ClosableQueue::unbounded()
+    }
+    #[allow(clippy::duplicate_mod)] // step4 loads the same file, on purpose
+    mod cases;
+}
+
+/// Step 6: `queue::ring::ClosableQueue`. It is bounded only: where a case
+/// asks for an unbounded queue, a ring larger than any case fills stands in.
+#[path = "drop_accounting"]
+mod step6 {
+    use queuelab::queue::ring::ClosableQueue;
+    fn unbounded<T>() -> ClosableQueue<T> {
+        ClosableQueue::bounded(1 << 16)
+    }
     #[allow(clippy::duplicate_mod)] // step4 loads the same file, on purpose
     mod cases;
 }

@@ -14,6 +14,9 @@ mod loom_common;
 #[path = "loom_closable"]
 mod step4 {
     use queuelab::queue::closable::ClosableQueue;
+    fn unbounded<T>() -> ClosableQueue<T> {
+        ClosableQueue::unbounded()
+    }
     const STEP: &str = "step4";
     mod cases;
 }

@@ -26,6 +26,9 @@ use queuelab::queue::fast::ClosableQueue;
 #[path = "loom_closable"]
 mod step5 {
     use queuelab::queue::fast::ClosableQueue;
+    fn unbounded<T>() -> ClosableQueue<T> {
+        ClosableQueue::unbounded()
+    }
     const STEP: &str = "step5";
     #[allow(clippy::duplicate_mod)] // tests/loom_closable.rs loads the same file, on purpose
     mod cases;

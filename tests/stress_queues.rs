@@ -5,8 +5,8 @@
 //! received exactly once, each consumer having seen each producer's items in
 //! the order they were put.
 //!
-//! Both closable queues run: step 4 (`queue::closable`) and step 5
-//! (`queue::fast`, the crate root's `ClosableQueue`).
+//! Every closable queue runs: step 4 (`queue::closable`), step 5
+//! (`queue::fast`) and step 6 (`queue::ring`, bounded only).
 //!
 //! Steps 1-3 cannot be closed, so consumers are stopped with sentinels: the
 //! queue carries `Option`s, and once every producer has finished, one `None`
@@ -21,7 +21,7 @@ mod common;
 use std::thread;
 
 use common::assert_each_item_once;
-use queuelab::queue::{closable, fast};
+use queuelab::queue::{closable, fast, ring};
 use queuelab::{BlockingQueue, BoundedQueue, PollingQueue, Queue};
 
 /// An item: (producer, sequence number), or `None` to stop a consumer.
@@ -159,4 +159,22 @@ fn step5_closable_queue_of_capacity_1_conserves_items() {
 fn step5_closable_queue_of_capacity_64_conserves_items() {
     let moved = stress(|| fast::ClosableQueue::bounded(64));
     println!("step 5, ClosableQueue::bounded(64): {moved} items");
+}
+
+#[test]
+fn step6_closable_queue_of_capacity_1_conserves_items() {
+    let moved = stress(|| ring::ClosableQueue::bounded(1));
+    println!("step 6, ClosableQueue::bounded(1): {moved} items");
+}
+
+#[test]
+fn step6_closable_queue_of_capacity_2_conserves_items() {
+    let moved = stress(|| ring::ClosableQueue::bounded(2));
+    println!("step 6, ClosableQueue::bounded(2): {moved} items");
+}
+
+#[test]
+fn step6_closable_queue_of_capacity_64_conserves_items() {
+    let moved = stress(|| ring::ClosableQueue::bounded(64));
+    println!("step 6, ClosableQueue::bounded(64): {moved} items");
 }

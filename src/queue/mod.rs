@@ -1,4 +1,4 @@
-//! The five steps of the ladder, and the [`Queue`] trait they all implement.
+//! The steps of the ladder, and the [`Queue`] trait they all implement.
 //!
 //! Each step is one file that reads top to bottom and can be diffed against
 //! the one before it (`diff src/queue/polling.rs src/queue/blocking.rs`): the
@@ -13,6 +13,8 @@ pub mod bounded;
 pub mod closable;
 pub mod fast;
 pub mod polling;
+pub mod ring;
+mod sleepers;
 
 /// What every queue of the ladder can do, so that code that moves items
 /// between threads (stress tests, benches, workers) is written once.

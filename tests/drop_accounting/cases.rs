@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use queuelab::{Closed, PutTimeoutError, Queue, TryPutError};
 
-use super::ClosableQueue;
+use super::{ClosableQueue, unbounded};
 use crate::{
     CONSUMERS, Ledger, PER_PRODUCER, PRODUCERS, Tracked, items_inside_are_dropped_with_the_queue,
     items_moved_between_threads_are_dropped_once,
@@ -21,14 +21,14 @@ use crate::{
 
 #[test]
 fn items_inside_the_closable_queue_are_dropped_with_it() {
-    items_inside_are_dropped_with_the_queue(ClosableQueue::unbounded());
+    items_inside_are_dropped_with_the_queue(unbounded());
     items_inside_are_dropped_with_the_queue(ClosableQueue::bounded(10));
 }
 
 #[test]
 fn items_inside_a_closed_queue_are_dropped_with_it() {
     let ledger = Ledger::new(3);
-    let q = ClosableQueue::unbounded();
+    let q = unbounded();
     for id in 0..3 {
         q.put(ledger.item(id)).unwrap();
     }
@@ -103,7 +103,7 @@ fn items_handed_back_in_closable_queue_errors_are_dropped_once() {
 #[test]
 fn an_item_held_by_a_panicking_consumer_is_dropped_once() {
     let ledger = Ledger::new(3);
-    let q = ClosableQueue::unbounded();
+    let q = unbounded();
     for id in 0..3 {
         q.put(ledger.item(id)).unwrap();
     }
@@ -124,7 +124,7 @@ fn an_item_held_by_a_panicking_consumer_is_dropped_once() {
 #[test]
 fn items_taken_by_an_iterator_are_dropped_once() {
     let ledger = Ledger::new(4);
-    let q = ClosableQueue::unbounded();
+    let q = unbounded();
     for id in 0..4 {
         q.put(ledger.item(id)).unwrap();
     }
@@ -148,7 +148,7 @@ fn items_taken_by_an_iterator_are_dropped_once() {
 
 #[test]
 fn items_moved_between_threads_are_dropped_once_by_the_closable_queue() {
-    items_moved_between_threads_are_dropped_once(ClosableQueue::unbounded());
+    items_moved_between_threads_are_dropped_once(unbounded());
     items_moved_between_threads_are_dropped_once(ClosableQueue::bounded(64));
 }
 

@@ -9,7 +9,7 @@ use loom::sync::atomic::{AtomicUsize, Ordering};
 use loom::thread;
 use queuelab::{Closed, GetTimeoutError, PutTimeoutError};
 
-use super::{ClosableQueue, STEP};
+use super::{ClosableQueue, STEP, unbounded};
 use crate::loom_common::{Outcomes, check};
 
 /// Capacity 1: the producer puts two items and closes, the consumer takes
@@ -42,7 +42,7 @@ fn put_get_handoff() {
 #[test]
 fn close_wakes_blocked_consumers() {
     check(&format!("{STEP}::close_wakes_blocked_consumers"), || {
-        let q = Arc::new(ClosableQueue::<u32>::unbounded());
+        let q = Arc::new(unbounded::<u32>());
         let consumers: Vec<_> = (0..2)
             .map(|_| {
                 let q = Arc::clone(&q);
@@ -124,7 +124,7 @@ fn close_with_item_inside_two_consumers() {
     check(
         &format!("{STEP}::close_with_item_inside_two_consumers"),
         || {
-            let q = Arc::new(ClosableQueue::unbounded());
+            let q = Arc::new(unbounded());
             let consumers: Vec<_> = (0..2)
                 .map(|_| {
                     let q = Arc::clone(&q);
@@ -225,7 +225,7 @@ fn close_now_races_put_and_get() {
 #[test]
 fn task_done_join_two_workers() {
     check(&format!("{STEP}::task_done_join_two_workers"), || {
-        let q = Arc::new(ClosableQueue::unbounded());
+        let q = Arc::new(unbounded());
         let processed = Arc::new(AtomicUsize::new(0));
         let workers: Vec<_> = (0..2)
             .map(|_| {
@@ -288,7 +288,7 @@ fn iter_ends_on_close() {
 #[test]
 fn iter_dropped_early_marks_done() {
     check(&format!("{STEP}::iter_dropped_early_marks_done"), || {
-        let q = Arc::new(ClosableQueue::unbounded());
+        let q = Arc::new(unbounded());
         let processed = Arc::new(AtomicUsize::new(0));
         let worker = {
             let (q, processed) = (Arc::clone(&q), Arc::clone(&processed));
@@ -329,7 +329,7 @@ fn put_timeout_races_get() {
 #[test]
 fn get_timeout_races_put_and_close() {
     check(&format!("{STEP}::get_timeout_races_put_and_close"), || {
-        let q = Arc::new(ClosableQueue::unbounded());
+        let q = Arc::new(unbounded());
         let consumer = {
             let q = Arc::clone(&q);
             thread::spawn(move || q.get_timeout(Duration::from_secs(60)))

@@ -9,14 +9,16 @@ use proptest::prelude::*;
 use proptest::test_runner::FileFailurePersistence;
 use queuelab::{Closed, GetTimeoutError, PutTimeoutError, Queue, TryGetError, TryPutError};
 
-use super::ClosableQueue;
+use super::{ClosableQueue, unbounded};
 use crate::{Model, Op, op};
 
 fn run(capacity: Option<usize>, ops: &[Op]) -> Result<(), TestCaseError> {
     let q = match capacity {
-        None => ClosableQueue::unbounded(),
+        None => unbounded(),
         Some(cap) => ClosableQueue::bounded(cap),
     };
+    // Step 6 stands a large ring in for an unbounded queue.
+    let capacity = capacity.or(q.capacity());
     let mut m = Model {
         items: VecDeque::new(),
         capacity,

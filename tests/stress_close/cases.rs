@@ -7,7 +7,7 @@ use std::thread;
 
 use queuelab::Closed;
 
-use super::ClosableQueue;
+use super::{ClosableQueue, unbounded};
 use crate::common::assert_each_item_once;
 use crate::{CLOSINGS, Closing, Consumed, Count, ITEMS_PER_QUEUE, Item, SHAPES};
 
@@ -142,8 +142,8 @@ fn stress(new_queue: impl Fn() -> ClosableQueue<Item>) -> Count {
 
 #[test]
 fn unbounded_queue_loses_nothing_when_closed_under_load() {
-    let c = stress(ClosableQueue::unbounded);
-    println!("ClosableQueue::unbounded(): {c:?}");
+    let c = stress(unbounded);
+    println!("unbounded(): {c:?}");
 }
 
 #[test]
