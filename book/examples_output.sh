@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Runs the Rust examples (and one loom test file) that chapters 5, 6 and 7
-# show, and writes what each printed to book/src/output/ch0N-<name>.txt.
+# Runs the Rust examples (and one test and one loom test file) that chapters
+# 4 to 7 show, and writes what each printed to book/src/output/ch0N-<name>.txt.
 # Every file starts with the command and ends with where and when it ran, so
 # no output in the book is typed by hand. Timings change from run to run; the
 # chapters say which numbers do.
@@ -63,6 +63,21 @@ capture_parts() {
         } >"$out/$name-$k.txt"
     done
 }
+
+# Chapter 4's worker that panics, stopped the way that cannot hang: one
+# test, run with its output shown. The test harness's own lines and the panic
+# hook's note about RUST_BACKTRACE are left out; no backtrace, whatever the
+# environment says.
+if wanted ch04-stop-all; then
+    echo "running ch04-stop-all" >&2
+    {
+        cmd=(env RUST_BACKTRACE=0 cargo test --quiet --test stoppable_worker a_sole_worker -- --nocapture)
+        echo "\$ ${cmd[*]}"
+        "${cmd[@]}" 2>&1 |
+            grep -v -e '^running [0-9]' -e '^test result:' -e '^\.$' -e '^$' -e '^note: run with'
+        where
+    } >"$out/ch04-stop-all.txt"
+fi
 
 capture_parts ch05-producer-consumer "1 2 3" \
     cargo run --quiet --release --example producer_consumer

@@ -139,15 +139,12 @@ fn start_threads(
 }
 
 /// Seed 002's `stop_threads`: no more input, wait until every item is done,
-/// wait for the threads to end. (One `close` is enough: there are no
-/// sentinels to count.)
+/// wait for the threads to end. `stop_all` needs one `close` (there are no
+/// sentinels to count), and joins the threads *before* it checks the items:
+/// after a worker died, a `join` on the queue would wait for ever (chapter
+/// 4). Its error says what went wrong and hands back every item left.
 fn stop_threads(queue: &ClosableQueue<u64>, threads: Vec<StoppableWorker<u64>>) -> u64 {
-    queue.close();
-    queue.join();
-    threads
-        .into_iter()
-        .map(|t| t.join().expect("the next queue is still open"))
-        .sum()
+    StoppableWorker::stop_all(queue, threads).unwrap_or_else(|err| panic!("stop_threads: {err}"))
 }
 // ANCHOR_END: seed_helpers
 

@@ -97,5 +97,5 @@ pub use queue::polling::PollingQueue;
 // pipeline re-exports (issue 4) go below this line.
 pub use pipeline::{
     Pipeline, PipelineError, PipelineReport, PollCounts, PollStrategy, PollingWorker, StageFailure,
-    StageReport, StoppableWorker,
+    StageReport, StopError, StoppableWorker,
 };

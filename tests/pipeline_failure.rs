@@ -7,32 +7,16 @@
 //! test fail after two minutes instead of blocking CI. That limit only
 //! catches deadlocks; no test asserts anything about speed.
 
+mod common;
+
 use std::fmt;
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::mpsc;
-use std::thread;
-use std::time::Duration;
 
+use common::within_deadline;
 use queuelab::{Pipeline, PipelineError, PipelineReport, StageFailure};
 
 const ITEMS: u64 = if cfg!(debug_assertions) { 300 } else { 3000 };
-
-/// Runs `f` in its own thread and fails the test if it does not return
-/// within two minutes (a hang), or re-raises its panic.
-fn within_deadline<R: Send + 'static>(f: impl FnOnce() -> R + Send + 'static) -> R {
-    let (tx, rx) = mpsc::channel();
-    let runner = thread::spawn(move || {
-        let result = panic::catch_unwind(AssertUnwindSafe(f));
-        let _ = tx.send(());
-        result
-    });
-    rx.recv_timeout(Duration::from_secs(120))
-        .expect("the pipeline hung: it did not return within two minutes");
-    match runner.join().unwrap() {
-        Ok(r) => r,
-        Err(payload) => panic::resume_unwind(payload),
-    }
-}
 
 /// Every item taken from the source is, for each stage, processed, failed
 /// or never reached; and what the last stage processed was delivered or

@@ -64,6 +64,7 @@ transcript ch03_memory python3 "$PYTHON" ch03_memory.py
 transcript ch04_task_done python3 "$PYTHON" ch04_task_done.py
 transcript ch04_closable python3 "$PYTHON" ch04_closable.py
 transcript ch04_sentinel_traps python3 "$PYTHON" ch04_sentinel_traps.py
+transcript ch04_worker_crash python3 "$PYTHON" ch04_worker_crash.py
 transcript ch05_print_order python3 "$PYTHON" ch05_print_order.py
 transcript ch06_workers python3 "$PYTHON" ch06_pipeline.py workers
 transcript ch06_failure python3 "$PYTHON" ch06_pipeline.py failure

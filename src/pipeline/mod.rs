@@ -6,6 +6,8 @@
 //! - [`StoppableWorker`] is seed 002's `StoppableWorker`: `for item in
 //!   &input` over a [`ClosableQueue`](crate::ClosableQueue), ending by itself
 //!   when the input is closed and drained.
+//!   [`StoppableWorker::stop_all`] stops a pool of them without hanging on
+//!   one that panicked, and hands back in a [`StopError`] what it left.
 //! - [`Pipeline`] wires a source, any number of stages and a sink with
 //!   closable queues, starts a pool of workers per stage, shuts it all down
 //!   and reports what happened: seed 002's `start_threads`/`stop_threads`,
@@ -101,4 +103,4 @@ mod worker;
 
 pub use builder::Pipeline;
 pub use report::{BoxError, PipelineError, PipelineReport, StageFailure, StageReport};
-pub use worker::{PollCounts, PollStrategy, PollingWorker, StoppableWorker};
+pub use worker::{PollCounts, PollStrategy, PollingWorker, StopError, StoppableWorker};

@@ -87,13 +87,14 @@ pub(crate) fn drop_panicked<T>(item: T) -> bool {
 }
 // ANCHOR_END: drop_panicked
 
-fn panic_message(payload: &(dyn Any + Send)) -> String {
+/// The message of a panic, or a placeholder when the payload is not a string.
+pub(crate) fn panic_message(payload: &(dyn Any + Send)) -> &str {
     if let Some(s) = payload.downcast_ref::<&str>() {
-        (*s).to_string()
+        s
     } else if let Some(s) = payload.downcast_ref::<String>() {
-        s.clone()
+        s
     } else {
-        "(a panic whose payload is not a string)".to_string()
+        "(a panic whose payload is not a string)"
     }
 }
 
@@ -348,7 +349,7 @@ pub(crate) fn stage_worker<T, U>(
                 }
             }
             Ok(Err(error)) => StageFailure::Error(error),
-            Err(payload) => StageFailure::Panic(panic_message(&*payload)),
+            Err(payload) => StageFailure::Panic(panic_message(&*payload).to_string()),
         };
         failed += 1;
         run.fail(Some(j), failure);
@@ -383,7 +384,10 @@ pub(crate) fn feed<T>(
             Ok(Some(item)) => item,
             Ok(None) => break,
             Err(payload) => {
-                run.fail(None, StageFailure::Panic(panic_message(&*payload)));
+                run.fail(
+                    None,
+                    StageFailure::Panic(panic_message(&*payload).to_string()),
+                );
                 break;
             }
         };

@@ -13,9 +13,15 @@
 //! - [`StoppableWorker`] reads a [`ClosableQueue`] with `for item in &input`:
 //!   it sleeps while the queue is empty and ends by itself once the queue is
 //!   closed and drained. No polling, no stop flag.
+//!   [`StoppableWorker::stop_all`] stops a pool of them like Effective
+//!   Python's `stop_threads` (close, wait, join), except that a worker that
+//!   panicked cannot make it hang: the items it leaves behind are handed
+//!   back in a [`StopError`].
 
+use std::any::Any;
 use std::fmt;
 use std::panic;
+use std::ptr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::thread::{self, JoinHandle};
@@ -23,6 +29,7 @@ use std::time::Duration;
 
 use crate::ClosableQueue;
 use crate::error::Closed;
+use crate::pipeline::run::panic_message;
 use crate::queue::polling::PollingQueue;
 use crate::sync::Backoff;
 
@@ -300,6 +307,14 @@ fn poll_loop<T, U>(
 /// back in `Err(Closed(result))`; the items it did not take stay in the
 /// input.
 ///
+/// If `func` panics, the thread ends. The item it was working on is marked
+/// done on the input, but the items behind it stay in the input, unfinished:
+/// when no other worker is left to take them, the input's
+/// [`join`](ClosableQueue::join) waits for ever. So Effective Python's
+/// stop order (close the input, `join` it, then join the threads) hangs
+/// after a panic, and the panic never reaches the caller.
+/// [`stop_all`](Self::stop_all) stops a pool of workers without that hang.
+///
 /// Dropping a `StoppableWorker` detaches its thread (like dropping a
 /// [`JoinHandle`]); the thread still ends when the input is closed.
 ///
@@ -320,6 +335,12 @@ fn poll_loop<T, U>(
 /// ```
 pub struct StoppableWorker<U> {
     thread: JoinHandle<Result<u64, Closed<U>>>,
+    /// Items whose result was put on the output. The thread counts in here,
+    /// so the count survives a panic.
+    processed: Arc<AtomicU64>,
+    /// The input queue, so that [`stop_all`](Self::stop_all) can check it
+    /// was given the right one.
+    input: Arc<dyn Any + Send + Sync>,
 }
 
 impl<U: Send + 'static> StoppableWorker<U> {
@@ -354,8 +375,16 @@ impl<U: Send + 'static> StoppableWorker<U> {
         T: Send + 'static,
         F: FnMut(T) -> U + Send + 'static,
     {
-        let thread = thread::spawn(move || stoppable_loop(&input, &output, func));
-        StoppableWorker { thread }
+        let processed = Arc::new(AtomicU64::new(0));
+        let thread = {
+            let (input, processed) = (Arc::clone(&input), Arc::clone(&processed));
+            thread::spawn(move || stoppable_loop(&input, &output, &processed, func))
+        };
+        StoppableWorker {
+            thread,
+            processed,
+            input,
+        }
     }
 
     /// Waits for the thread to end. `Ok(n)`: the input was closed and
@@ -365,8 +394,8 @@ impl<U: Send + 'static> StoppableWorker<U> {
     /// # Panics
     ///
     /// If `func` panicked, `join` panics with the same payload. The item
-    /// that was being processed is still marked done on the input, so a
-    /// `join` on the input queue does not hang.
+    /// that was being processed is still marked done on the input, but the
+    /// items behind it are not: see [`stop_all`](Self::stop_all).
     ///
     /// ```
     /// use std::sync::Arc;
@@ -404,6 +433,97 @@ impl<U: Send + 'static> StoppableWorker<U> {
     pub fn is_finished(&self) -> bool {
         self.thread.is_finished()
     }
+
+    /// Stops a pool of workers that all read `input`: Effective Python's
+    /// `stop_threads` (Item 55), in an order that cannot hang on a worker
+    /// that died.
+    ///
+    /// 1. Closes `input`: no more items will come.
+    /// 2. Joins every worker. A worker ends once `input` is closed and
+    ///    drained, or when `func` panicked, or when it found its output
+    ///    closed.
+    /// 3. Takes back with [`close_now`](ClosableQueue::close_now) the items
+    ///    still in `input` (there are some only if a worker panicked or
+    ///    stopped early), so that `input.join()` returns at once.
+    ///
+    /// Effective Python waits for the items first (`input.join()`) and joins
+    /// the threads after. With no worker left to take the items, that first
+    /// wait never ends. Joining the threads first waits only for threads
+    /// that are still running.
+    ///
+    /// It does still wait for a worker that is inside `func`, or that waits
+    /// in `put` for room in a full output queue that nobody reads. And it
+    /// relies on the workers being `input`'s only consumers: an item taken
+    /// with `get` elsewhere and never marked done still keeps `input.join()`
+    /// waiting.
+    ///
+    /// # Errors
+    ///
+    /// `Ok(n)`: every worker ended cleanly, after processing `n` items in
+    /// all, and nothing was left. Otherwise a [`StopError`] with the panics,
+    /// the results that could not be delivered, the items left in `input`
+    /// and the count of items processed. No item is lost.
+    ///
+    /// # Panics
+    ///
+    /// If a worker reads another queue than `input` (closing `input` would
+    /// not stop it). Nothing is closed or joined then.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use queuelab::{ClosableQueue, StoppableWorker};
+    ///
+    /// let input = Arc::new(ClosableQueue::unbounded());
+    /// let output = Arc::new(ClosableQueue::unbounded());
+    /// let worker = StoppableWorker::spawn(input.clone(), output, |n: u32| {
+    ///     assert!(n != 2, "cannot process item {n}");
+    ///     n
+    /// });
+    /// for n in 0..5 {
+    ///     input.put(n).unwrap();
+    /// }
+    /// let err = StoppableWorker::stop_all(&input, vec![worker]).unwrap_err();
+    /// assert_eq!(err.panic_messages().collect::<Vec<_>>(), ["cannot process item 2"]);
+    /// assert_eq!(err.left, [3, 4]); // handed back
+    /// assert_eq!(err.processed, 2);
+    /// input.join(); // returns at once
+    /// ```
+    // ANCHOR: stop_all
+    pub fn stop_all<T>(
+        input: &ClosableQueue<T>,
+        workers: Vec<StoppableWorker<U>>,
+    ) -> Result<u64, StopError<T, U>> {
+        assert!(
+            workers
+                .iter()
+                .all(|w| ptr::addr_eq(Arc::as_ptr(&w.input), input)),
+            "stop_all: a worker reads another queue than `input`"
+        );
+        input.close();
+        let mut err = StopError {
+            workers: workers.len(),
+            processed: 0,
+            panics: Vec::new(),
+            undelivered: Vec::new(),
+            left: Vec::new(),
+        };
+        for worker in workers {
+            match worker.thread.join() {
+                Ok(Ok(_)) => {}
+                Ok(Err(Closed(result))) => err.undelivered.push(result),
+                Err(payload) => err.panics.push(payload),
+            }
+            // The join orders the thread's last count before this load.
+            err.processed += worker.processed.load(Ordering::Relaxed);
+        }
+        err.left = input.close_now();
+        if err.panics.is_empty() && err.undelivered.is_empty() && err.left.is_empty() {
+            Ok(err.processed)
+        } else {
+            Err(err)
+        }
+    }
+    // ANCHOR_END: stop_all
 }
 
 impl<U> fmt::Debug for StoppableWorker<U> {
@@ -417,16 +537,130 @@ impl<U> fmt::Debug for StoppableWorker<U> {
 // ANCHOR: stoppable_loop
 /// The body of a stoppable worker's thread: seed 002's
 /// `StoppableWorker.run`. The loop ends when `input` is closed and drained.
+/// Only this thread writes `processed`; its owner reads it after joining.
 fn stoppable_loop<T, U>(
     input: &ClosableQueue<T>,
     output: &ClosableQueue<U>,
+    processed: &AtomicU64,
     mut func: impl FnMut(T) -> U,
 ) -> Result<u64, Closed<U>> {
-    let mut processed = 0;
     for item in input {
         output.put(func(item))?;
-        processed += 1;
+        processed.fetch_add(1, Ordering::Relaxed);
     }
-    Ok(processed)
+    Ok(processed.load(Ordering::Relaxed))
 }
 // ANCHOR_END: stoppable_loop
+
+/// What [`StoppableWorker::stop_all`] found when the workers had not all
+/// ended cleanly: everything it took back, so that nothing is lost.
+///
+/// `Display` says what went wrong; `Debug` shows the panic messages and
+/// counts, and needs neither `T: Debug` nor `U: Debug`. A panic payload is
+/// `Send` but not `Sync`, so `?` turns a `StopError` into a
+/// `Box<dyn Error>`, not into a `Box<dyn Error + Send + Sync>`.
+///
+/// ```
+/// use std::sync::Arc;
+/// use queuelab::{ClosableQueue, StoppableWorker};
+///
+/// let input = Arc::new(ClosableQueue::unbounded());
+/// let output = Arc::new(ClosableQueue::unbounded());
+/// let workers = (0..3)
+///     .map(|_| StoppableWorker::spawn(input.clone(), output.clone(), |n: u32| n))
+///     .collect();
+/// output.close(); // nobody takes the results
+/// for n in 0..5 {
+///     input.put(n).unwrap();
+/// }
+/// let err = StoppableWorker::stop_all(&input, workers).unwrap_err();
+/// assert!(err.panics.is_empty());
+/// // Each item came back: as a refused result, or left in the input.
+/// assert_eq!(err.undelivered.len() + err.left.len(), 5);
+/// assert!(err.to_string().contains("the output queue was closed"));
+/// ```
+#[non_exhaustive]
+pub struct StopError<T, U> {
+    /// How many workers were stopped.
+    pub workers: usize,
+    /// How many items the workers processed (their result was put on the
+    /// output), counting those of workers that panicked later.
+    pub processed: u64,
+    /// The payloads of the workers' panics, in the order the workers were
+    /// given. Read them with [`panic_messages`](Self::panic_messages), or
+    /// carry one on with [`std::panic::resume_unwind`].
+    pub panics: Vec<Box<dyn Any + Send + 'static>>,
+    /// The results that could not be delivered because the output queue was
+    /// closed: at most one per worker.
+    pub undelivered: Vec<U>,
+    /// The items that were still in the input queue once every worker had
+    /// ended, oldest first. No worker took them; they are unprocessed.
+    pub left: Vec<T>,
+}
+
+impl<T, U> StopError<T, U> {
+    /// The message of each panic in [`panics`](Self::panics), or a
+    /// placeholder for a payload that is not a string.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use queuelab::{ClosableQueue, StoppableWorker};
+    ///
+    /// let input = Arc::new(ClosableQueue::unbounded());
+    /// let output = Arc::new(ClosableQueue::<()>::unbounded());
+    /// let worker = StoppableWorker::spawn(input.clone(), output, |_: ()| panic!("out of disk"));
+    /// input.put(()).unwrap();
+    /// let err = StoppableWorker::stop_all(&input, vec![worker]).unwrap_err();
+    /// assert_eq!(err.panic_messages().next(), Some("out of disk"));
+    /// ```
+    pub fn panic_messages(&self) -> impl Iterator<Item = &str> {
+        self.panics.iter().map(|payload| panic_message(&**payload))
+    }
+}
+
+impl<T, U> fmt::Display for StopError<T, U> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut parts = Vec::new();
+        if let Some(first) = self.panic_messages().next() {
+            parts.push(format!(
+                "{} of {} workers panicked (first: {first:?})",
+                self.panics.len(),
+                self.workers
+            ));
+        }
+        match self.undelivered.len() {
+            0 => {}
+            1 => parts.push("1 result could not be delivered: the output queue was closed".into()),
+            n => parts.push(format!(
+                "{n} results could not be delivered: the output queue was closed"
+            )),
+        }
+        match self.left.len() {
+            0 => {}
+            1 => parts.push("1 item was left in the input queue".into()),
+            n => parts.push(format!("{n} items were left in the input queue")),
+        }
+        if parts.is_empty() {
+            f.write_str("no worker failed and no item was left")
+        } else {
+            f.write_str(&parts.join("; "))
+        }
+    }
+}
+
+impl<T, U> fmt::Debug for StopError<T, U> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("StopError")
+            .field("workers", &self.workers)
+            .field("processed", &self.processed)
+            .field("panics", &self.panic_messages().collect::<Vec<_>>())
+            .field(
+                "undelivered",
+                &format_args!("{} results", self.undelivered.len()),
+            )
+            .field("left", &format_args!("{} items", self.left.len()))
+            .finish()
+    }
+}
+
+impl<T, U> std::error::Error for StopError<T, U> {}

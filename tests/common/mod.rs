@@ -3,8 +3,28 @@
 //! Not every test file uses every helper, hence the `allow(dead_code)`.
 #![allow(dead_code)]
 
+use std::panic::{self, AssertUnwindSafe};
 use std::sync::mpsc;
 use std::thread::{self, Scope, ScopedJoinHandle};
+use std::time::Duration;
+
+/// Runs `f` in its own thread and fails the test if it does not return
+/// within two minutes (a hang), or re-raises its panic. The limit only
+/// catches deadlocks; no test asserts anything about speed.
+pub fn within_deadline<R: Send + 'static>(f: impl FnOnce() -> R + Send + 'static) -> R {
+    let (tx, rx) = mpsc::channel();
+    let runner = thread::spawn(move || {
+        let result = panic::catch_unwind(AssertUnwindSafe(f));
+        let _ = tx.send(());
+        result
+    });
+    rx.recv_timeout(Duration::from_secs(120))
+        .expect("hung: it did not return within two minutes");
+    match runner.join().unwrap() {
+        Ok(r) => r,
+        Err(payload) => panic::resume_unwind(payload),
+    }
+}
 
 /// A scoped thread that the test expects to block inside a queue, with a
 /// way to wait until it has: see [`spawn_until_blocked`].
