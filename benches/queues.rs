@@ -28,6 +28,7 @@ type Blocking = Ladder<queuelab::BlockingQueue<u64>>;
 type Bounded = Ladder<queuelab::BoundedQueue<u64>>;
 type Closable = Ladder<queuelab::queue::closable::ClosableQueue<u64>>;
 type Fast = Ladder<queuelab::queue::fast::ClosableQueue<u64>>;
+type Ring = Ladder<queuelab::queue::ring::ClosableQueue<u64>>;
 
 // ANCHOR: items
 /// Items moved per iteration; divisible by 1, 2, 4 and 8.
@@ -137,6 +138,7 @@ fn shape(c: &mut Criterion, name: &str, counts: &[(usize, usize)]) {
             add::<Bounded>(&mut group, cap, producers, consumers, threads);
             add::<Closable>(&mut group, cap, producers, consumers, threads);
             add::<Fast>(&mut group, cap, producers, consumers, threads);
+            add::<Ring>(&mut group, cap, producers, consumers, threads);
             add::<Crossbeam>(&mut group, cap, producers, consumers, threads);
             add::<Std>(&mut group, cap, producers, consumers, threads);
         }

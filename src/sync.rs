@@ -17,7 +17,7 @@
 mod imp {
     pub(crate) use crossbeam_utils::Backoff;
     pub(crate) use parking_lot::{Condvar, Mutex, MutexGuard};
-    pub(crate) use std::sync::atomic::{AtomicUsize, Ordering, fence};
+    pub(crate) use std::sync::atomic::{AtomicUsize, Ordering};
 
     /// `std::cell::UnsafeCell` with loom's API: the pointer is lent to a
     /// closure, so that loom can tell a read from a write and check both.
@@ -44,7 +44,7 @@ mod imp {
 #[cfg(loom)]
 mod imp {
     pub(crate) use loom::cell::UnsafeCell;
-    pub(crate) use loom::sync::atomic::{AtomicUsize, Ordering, fence};
+    pub(crate) use loom::sync::atomic::{AtomicUsize, Ordering};
     use std::ops::{Deref, DerefMut};
     use std::time::Duration;
 

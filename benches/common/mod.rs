@@ -118,6 +118,13 @@ impl Build for queuelab::queue::fast::ClosableQueue<u64> {
 }
 // ANCHOR_END: build_fast
 
+impl Build for queuelab::queue::ring::ClosableQueue<u64> {
+    const NAME: &'static str = "ring";
+    fn build(cap: Cap) -> Option<Self> {
+        cap.bound().map(Self::bounded)
+    }
+}
+
 // ANCHOR: ladder
 /// A queue of the ladder, shared through an `Arc` and used through the
 /// `queuelab::Queue` trait (the polling queue polls with `Backoff`).

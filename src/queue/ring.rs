@@ -57,7 +57,7 @@ use crate::error::{
 };
 use crate::queue::sleepers::Sleepers;
 use crate::queue::{Deadline, Queue, ZERO_CAPACITY};
-use crate::sync::{AtomicUsize, Backoff, Ordering, UnsafeCell, fence};
+use crate::sync::{AtomicUsize, Backoff, Ordering, UnsafeCell};
 
 /// A bounded FIFO queue that can be closed and tracks unfinished tasks, with
 /// no lock on the fast path (step 6 of the ladder).
@@ -207,7 +207,9 @@ impl<T> ClosableQueue<T> {
     // ANCHOR: try_push
     fn try_push(&self, item: T) -> Result<(), TryPutError<T>> {
         let backoff = Backoff::new();
-        let mut tail = self.tail.load(Ordering::Relaxed);
+        // `Acquire`: a `tail` written by another put comes with what that
+        // put saw, in particular the gets that freed the slots before it.
+        let mut tail = self.tail.load(Ordering::Acquire);
         loop {
             if tail & self.closed_bit != 0 {
                 return Err(TryPutError::Closed(item));
@@ -222,7 +224,7 @@ impl<T> ClosableQueue<T> {
                     tail,
                     next,
                     Ordering::AcqRel,
-                    Ordering::Relaxed,
+                    Ordering::Acquire,
                 ) {
                     Ok(_) => {
                         // SAFETY: the stamp said the slot is empty at this
@@ -244,17 +246,16 @@ impl<T> ClosableQueue<T> {
             } else if stamp.wrapping_add(self.one_lap) == tail + 1 {
                 // Still full from the lap before: the ring is full, unless a
                 // get has claimed that item and is reading it right now.
-                fence(Ordering::SeqCst);
                 let head = self.head.load(Ordering::Relaxed);
                 if head.wrapping_add(self.one_lap) == tail {
                     return Err(TryPutError::Full(item));
                 }
                 backoff.snooze();
-                tail = self.tail.load(Ordering::Relaxed);
+                tail = self.tail.load(Ordering::Acquire);
             } else {
                 // Another put claimed this slot first: look again.
                 backoff.snooze();
-                tail = self.tail.load(Ordering::Relaxed);
+                tail = self.tail.load(Ordering::Acquire);
             }
         }
     }
@@ -267,7 +268,12 @@ impl<T> ClosableQueue<T> {
     // ANCHOR: try_pop
     fn try_pop(&self) -> Result<T, TryGetError> {
         let backoff = Backoff::new();
-        let mut head = self.head.load(Ordering::Relaxed);
+        // `Acquire`: a `head` written by another get comes with what that
+        // get saw, in particular the put of the item it took. Without it,
+        // this thread could see the slot after that item empty and still
+        // read a `tail` from before that put: it would wait for a put that
+        // is long finished (loom finds that).
+        let mut head = self.head.load(Ordering::Acquire);
         loop {
             let slot = self.slot(head);
             let stamp = slot.stamp.load(Ordering::Acquire);
@@ -278,7 +284,7 @@ impl<T> ClosableQueue<T> {
                     head,
                     next,
                     Ordering::AcqRel,
-                    Ordering::Relaxed,
+                    Ordering::Acquire,
                 ) {
                     Ok(_) => {
                         // SAFETY: the stamp said a put wrote this slot at
@@ -299,7 +305,6 @@ impl<T> ClosableQueue<T> {
                 }
             } else if stamp == head {
                 // Empty at this lap, unless a put has claimed it already.
-                fence(Ordering::SeqCst);
                 let tail = self.tail.load(Ordering::Relaxed);
                 if tail & !self.closed_bit == head {
                     return Err(if tail & self.closed_bit != 0 {
@@ -309,11 +314,11 @@ impl<T> ClosableQueue<T> {
                     });
                 }
                 backoff.snooze(); // a put is writing this slot
-                head = self.head.load(Ordering::Relaxed);
+                head = self.head.load(Ordering::Acquire);
             } else {
                 // Another get took this item first: look again.
                 backoff.snooze();
-                head = self.head.load(Ordering::Relaxed);
+                head = self.head.load(Ordering::Acquire);
             }
         }
     }
