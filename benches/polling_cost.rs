@@ -29,8 +29,9 @@ use std::time::{Duration, Instant};
 use crossbeam_utils::Backoff;
 use queuelab::{BlockingQueue, PollingQueue};
 
-#[path = "common/seed.rs"]
-mod seed;
+#[path = "common/mod.rs"]
+mod common;
+use common::seed;
 
 /// How the consumer waits for an item.
 #[derive(Clone, Copy)]

@@ -1,7 +1,8 @@
-//! Every queue of the ladder against crossbeam-channel and std's channels:
-//! `producers` threads send `items(cap)` items in total (20,000; 2,000 with
-//! capacity 1), `consumers` threads receive them, and one iteration is the
-//! time from the start signal until every item has been received.
+//! Every queue of the ladder against crossbeam-channel, flume, kanal and
+//! std's channels: `producers` threads send `items(cap)` items in total
+//! (20,000; 2,000 with capacity 1), `consumers` threads receive them, and one
+//! iteration is the time from the start signal until every item has been
+//! received (`common::transfer`).
 //!
 //! Groups are named `{spsc,mpsc,mpmc}_{cap1,cap64,cap1024,unbounded}`; in
 //! each, the bench id is `implementation/threads`, where `threads` is the
@@ -12,16 +13,11 @@
 //! Full run: `cargo bench --bench queues`; smoke test: `cargo test --bench queues`
 //! (debug build, each bench once, fewer items).
 
-use std::hint::black_box;
-use std::sync::Barrier;
-use std::thread;
-use std::time::{Duration, Instant};
-
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 
 #[path = "common/mod.rs"]
 mod common;
-use common::{Cap, Channel, Crossbeam, Ladder, Std};
+use common::{Cap, Channel, Crossbeam, Flume, Kanal, Ladder, Std, transfer};
 
 type Polling = Ladder<queuelab::PollingQueue<u64>>;
 type Blocking = Ladder<queuelab::BlockingQueue<u64>>;
@@ -45,68 +41,6 @@ fn items(cap: Cap) -> u64 {
 }
 // ANCHOR_END: items
 
-// ANCHOR: transfer
-/// Moves `items(cap)` items from `producers` to `consumers` threads, `iters`
-/// times, and returns the total time. Threads are spawned before the clock
-/// starts and released together by a barrier; the clock stops when the last
-/// consumer has its last item. `None` if `C` has no such capacity.
-fn transfer<C: Channel>(
-    cap: Cap,
-    producers: usize,
-    consumers: usize,
-    iters: u64,
-) -> Option<Duration> {
-    let items = items(cap);
-    let mut total = Duration::ZERO;
-    for _ in 0..iters {
-        let (txs, rxs) = C::open(cap, producers, consumers)?;
-        let per_producer = items / producers as u64;
-        let per_consumer = items / consumers as u64;
-        let start_line = Barrier::new(producers + consumers + 1);
-        total += thread::scope(|s| {
-            let start_line = &start_line;
-            for (p, tx) in txs.into_iter().enumerate() {
-                s.spawn(move || {
-                    start_line.wait();
-                    let first = p as u64 * per_producer;
-                    for item in first..first + per_producer {
-                        C::send(&tx, black_box(item));
-                    }
-                });
-            }
-            let ends: Vec<_> = rxs
-                .into_iter()
-                .map(|mut rx| {
-                    s.spawn(move || {
-                        start_line.wait();
-                        let mut sum = 0u64;
-                        for _ in 0..per_consumer {
-                            sum += C::recv(&mut rx);
-                        }
-                        (Instant::now(), sum)
-                    })
-                })
-                .collect();
-            start_line.wait();
-            let start = Instant::now();
-            let (mut last, mut sum) = (start, 0);
-            for end in ends {
-                let (at, part) = end.join().expect("consumer panicked");
-                last = last.max(at);
-                sum += part;
-            }
-            assert_eq!(
-                sum,
-                items * (items - 1) / 2,
-                "an item was lost or duplicated"
-            );
-            last - start
-        });
-    }
-    Some(total)
-}
-// ANCHOR_END: transfer
-
 /// Adds `C`'s bench to the group, if `C` has the capacity.
 fn add<C: Channel>(
     group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
@@ -120,7 +54,11 @@ fn add<C: Channel>(
     }
     group.bench_with_input(BenchmarkId::new(C::NAME, threads), &threads, |b, _| {
         b.iter_custom(|iters| {
-            transfer::<C>(cap, producers, consumers, iters).expect("checked above")
+            (0..iters)
+                .map(|_| {
+                    transfer::<C>(cap, producers, consumers, items(cap)).expect("checked above")
+                })
+                .sum()
         })
     });
 }
@@ -140,6 +78,8 @@ fn shape(c: &mut Criterion, name: &str, counts: &[(usize, usize)]) {
             add::<Fast>(&mut group, cap, producers, consumers, threads);
             add::<Ring>(&mut group, cap, producers, consumers, threads);
             add::<Crossbeam>(&mut group, cap, producers, consumers, threads);
+            add::<Flume>(&mut group, cap, producers, consumers, threads);
+            add::<Kanal>(&mut group, cap, producers, consumers, threads);
             add::<Std>(&mut group, cap, producers, consumers, threads);
         }
         group.finish();

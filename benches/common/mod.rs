@@ -1,14 +1,20 @@
 //! What the benches share: one adapter trait that every channel under test
 //! implements, the ladder's queues plugged into it through `queuelab::Queue`,
-//! crossbeam-channel and std's channels as peers, and the bench settings.
+//! crossbeam-channel, flume, kanal and std's channels as peers, the body that
+//! moves items through one of them, the seed's pipeline (`seed`), and the
+//! bench settings.
 //!
 //! Included by each bench with `#[path = "common/mod.rs"] mod common;`.
 #![allow(dead_code)] // each bench uses a different part
 
+pub mod seed;
+
+use std::hint::black_box;
 use std::marker::PhantomData;
 use std::sync::mpsc;
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::sync::{Arc, Barrier, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
 
 use criterion::{Criterion, SamplingMode};
 use queuelab::Queue;
@@ -61,8 +67,10 @@ pub trait Channel: Sized + 'static {
     fn open(cap: Cap, producers: usize, consumers: usize) -> Option<Ends<Self>>;
     /// Sends, waiting for room if the channel is bounded.
     fn send(tx: &Self::Tx, item: u64);
-    /// Receives, waiting for an item.
-    fn recv(rx: &mut Self::Rx) -> u64;
+    /// Receives, waiting for an item. `None` once no item can come: every
+    /// sending end is gone (channels), or the queue is closed and drained
+    /// (the ladder's closable queues).
+    fn recv(rx: &mut Self::Rx) -> Option<u64>;
 }
 // ANCHOR_END: channel
 
@@ -149,8 +157,8 @@ impl<Q: Build> Channel for Ladder<Q> {
         }
     }
 
-    fn recv(rx: &mut Arc<Q>) -> u64 {
-        rx.pop().expect("the bench never closes its queue")
+    fn recv(rx: &mut Arc<Q>) -> Option<u64> {
+        rx.pop()
     }
 }
 // ANCHOR_END: ladder
@@ -176,11 +184,61 @@ impl Channel for Crossbeam {
         tx.send(item).expect("receivers outlive senders");
     }
 
-    fn recv(rx: &mut Self::Rx) -> u64 {
-        rx.recv().expect("senders outlive receivers")
+    fn recv(rx: &mut Self::Rx) -> Option<u64> {
+        rx.recv().ok()
     }
 }
 // ANCHOR_END: crossbeam
+
+/// flume: `bounded(n)` or `unbounded()`.
+pub struct Flume;
+
+impl Channel for Flume {
+    const NAME: &'static str = "flume";
+    type Tx = flume::Sender<u64>;
+    type Rx = flume::Receiver<u64>;
+
+    fn open(cap: Cap, producers: usize, consumers: usize) -> Option<Ends<Self>> {
+        let (tx, rx) = match cap {
+            Cap::Bounded(n) => flume::bounded(n),
+            Cap::Unbounded => flume::unbounded(),
+        };
+        Some((vec![tx; producers], vec![rx; consumers]))
+    }
+
+    fn send(tx: &Self::Tx, item: u64) {
+        tx.send(item).expect("receivers outlive senders");
+    }
+
+    fn recv(rx: &mut Self::Rx) -> Option<u64> {
+        rx.recv().ok()
+    }
+}
+
+/// kanal: `bounded(n)` or `unbounded()`.
+pub struct Kanal;
+
+impl Channel for Kanal {
+    const NAME: &'static str = "kanal";
+    type Tx = kanal::Sender<u64>;
+    type Rx = kanal::Receiver<u64>;
+
+    fn open(cap: Cap, producers: usize, consumers: usize) -> Option<Ends<Self>> {
+        let (tx, rx) = match cap {
+            Cap::Bounded(n) => kanal::bounded(n),
+            Cap::Unbounded => kanal::unbounded(),
+        };
+        Some((vec![tx; producers], vec![rx; consumers]))
+    }
+
+    fn send(tx: &Self::Tx, item: u64) {
+        tx.send(item).expect("receivers outlive senders");
+    }
+
+    fn recv(rx: &mut Self::Rx) -> Option<u64> {
+        rx.recv().ok()
+    }
+}
 
 // ANCHOR: std_rx
 /// std's channels: `sync_channel(n)` or `channel()`. std's `Receiver` has
@@ -239,14 +297,85 @@ impl Channel for Std {
         assert!(sent, "receivers outlive senders");
     }
 
-    fn recv(rx: &mut StdRx) -> u64 {
+    fn recv(rx: &mut StdRx) -> Option<u64> {
         let got = match rx {
             StdRx::Own(rx) => rx.recv(),
             StdRx::Shared(rx) => rx.lock().unwrap().recv(),
         };
-        got.expect("senders outlive receivers")
+        got.ok()
     }
 }
+
+// ANCHOR: transfer
+/// Moves `items` items from `producers` to `consumers` threads through a new
+/// `C` and returns the time it took. Threads are spawned before the clock
+/// starts and released together by a barrier; the clock runs from the first
+/// thread's release until the last consumer has its last item. (It starts
+/// in the threads, not in the thread that spawned them: on a busy machine
+/// that one may be scheduled again only after the others are done.) `None`
+/// if `C` has no such capacity.
+pub fn transfer<C: Channel>(
+    cap: Cap,
+    producers: usize,
+    consumers: usize,
+    items: u64,
+) -> Option<Duration> {
+    let (txs, rxs) = C::open(cap, producers, consumers)?;
+    // Share `0..items` out as evenly as the counts allow.
+    let share = |i: usize, of: usize| items * i as u64 / of as u64;
+    let start_line = Barrier::new(producers + consumers);
+    let (start, end, sum) = thread::scope(|s| {
+        let start_line = &start_line;
+        let senders: Vec<_> = txs
+            .into_iter()
+            .enumerate()
+            .map(|(p, tx)| {
+                s.spawn(move || {
+                    start_line.wait();
+                    let start = Instant::now();
+                    for item in share(p, producers)..share(p + 1, producers) {
+                        C::send(&tx, black_box(item));
+                    }
+                    start
+                })
+            })
+            .collect();
+        let receivers: Vec<_> = rxs
+            .into_iter()
+            .enumerate()
+            .map(|(c, mut rx)| {
+                s.spawn(move || {
+                    start_line.wait();
+                    let start = Instant::now();
+                    let mut sum = 0u64;
+                    for _ in share(c, consumers)..share(c + 1, consumers) {
+                        sum += C::recv(&mut rx).expect("senders outlive receivers");
+                    }
+                    (start, Instant::now(), sum)
+                })
+            })
+            .collect();
+        let mut starts = Vec::new();
+        for sender in senders {
+            starts.push(sender.join().expect("producer panicked"));
+        }
+        let (mut end, mut sum) = (None, 0);
+        for receiver in receivers {
+            let (start, at, part) = receiver.join().expect("consumer panicked");
+            starts.push(start);
+            end = end.max(Some(at));
+            sum += part;
+        }
+        (starts.into_iter().min(), end, sum)
+    });
+    assert_eq!(
+        sum,
+        items * items.saturating_sub(1) / 2,
+        "an item was lost or duplicated"
+    );
+    Some(end.expect("one consumer or more") - start.expect("one thread or more"))
+}
+// ANCHOR_END: transfer
 
 // ANCHOR: criterion
 /// Whether this is an optimised build (`cargo bench`) rather than the
