@@ -42,6 +42,7 @@ type Ring = queuelab::queue::ring::ClosableQueue<u64>;
 
 /// Measures queues side by side, round by round (see the top of benches/side_by_side.rs).
 #[derive(Parser)]
+#[command(name = "side_by_side")]
 struct Args {
     /// Rounds per load; each round runs every implementation once.
     #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..))]
@@ -463,6 +464,14 @@ fn main() {
         .filter(|a| a != "--bench")
         .collect();
     let args = Args::parse();
+    if !(args.limit.is_finite() && args.limit > 0.0) {
+        Args::command()
+            .error(
+                ErrorKind::InvalidValue,
+                "--limit takes a positive number of seconds",
+            )
+            .exit();
+    }
     let debug = !common::OPTIMISED;
     let items = args.items.unwrap_or(match (args.busy, debug) {
         (false, false) => 1_000_000,
@@ -535,12 +544,15 @@ fn main() {
     drop(hogs);
     let load_after = load_average();
 
+    let names: Vec<_> = impls.iter().map(|imp| imp.name).collect();
     let mut doc = format!(
-        "### Side by side: ring (step 6) and fast (step 5) against crossbeam-channel, flume, kanal and std\n\n\
+        "### Side by side{}: {}\n\n\
          *{}, commit `{}`. Machine: {} cores ({}). Load average before / after: {} / {}. Command: `{}`.*\n\n\
          Rounds: {}; items per run: {}. In each round every implementation runs once, in an order that \
          rotates from round to round. Million items per second: the median over the rounds, and the \
          slowest and fastest round. Ratio: the median over crossbeam-channel's median (above 1: faster).\n",
+        if args.busy { " on a busy machine" } else { "" },
+        names.join(", "),
         context.date,
         context.commit,
         context.cores,
