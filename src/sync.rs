@@ -168,8 +168,11 @@ mod imp {
             self.steps.set(self.steps.get() + 1);
             loom::thread::yield_now();
         }
+        /// A failed compare-and-swap retries at once: the value changed,
+        /// so the thread that changed it has made progress. Like the real
+        /// `spin`, it does not yield.
         pub(crate) fn spin(&self) {
-            self.snooze();
+            self.steps.set(self.steps.get() + 1);
         }
         pub(crate) fn is_completed(&self) -> bool {
             self.steps.get() >= 1

@@ -118,9 +118,10 @@ fn two_producers_race_for_the_last_slot() {
     });
 }
 
-/// A put sleeps on a full ring while the queue is closed: it wakes and gets
-/// its item back, or (if a get made room first) its item is in and the get
-/// after the close still hands it out. Never both, never neither.
+/// A put waits on a full ring; a get makes room, and then the queue is
+/// closed: the put either got in first (its item is still handed out after
+/// the close) or wakes to find the queue closed and gets its item back.
+/// Never both, never neither.
 #[test]
 fn close_races_a_put_on_a_full_ring() {
     let outcomes = Outcomes::default();
@@ -136,9 +137,9 @@ fn close_races_a_put_on_a_full_ring() {
             let q = Arc::clone(&q);
             thread::spawn(move || q.get())
         };
+        assert_eq!(consumer.join().unwrap(), Some(0));
         q.close();
         let put = producer.join().unwrap();
-        assert_eq!(consumer.join().unwrap(), Some(0));
         let rest: Vec<i32> = q.iter().collect();
         match put {
             Ok(()) => assert_eq!(rest, [1]),
@@ -147,7 +148,11 @@ fn close_races_a_put_on_a_full_ring() {
                 assert!(rest.is_empty());
             }
         }
-        seen.saw(if put.is_ok() { "put landed" } else { "item handed back" });
+        seen.saw(if put.is_ok() {
+            "put landed"
+        } else {
+            "item handed back"
+        });
     });
     outcomes.assert_exactly(&["put landed", "item handed back"]);
 }
@@ -178,7 +183,11 @@ fn close_now_races_a_put_in_flight() {
             }
         }
         assert_eq!(q.unfinished_tasks(), 0);
-        seen.saw(if put.is_ok() { "handed back by close_now" } else { "refused" });
+        seen.saw(if put.is_ok() {
+            "handed back by close_now"
+        } else {
+            "refused"
+        });
     });
     outcomes.assert_exactly(&["handed back by close_now", "refused"]);
 }

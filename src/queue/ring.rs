@@ -202,69 +202,72 @@ impl<T> ClosableQueue<T> {
     }
     // ANCHOR_END: positions
 
-    /// Claims the slot at `tail` and writes `item` into it, unless the
+    /// Claims the position at `tail` and writes `item` there, unless the
     /// queue is full or closed.
     // ANCHOR: try_push
     fn try_push(&self, item: T) -> Result<(), TryPutError<T>> {
         let backoff = Backoff::new();
         // `Acquire`: a `tail` written by another put comes with what that
-        // put saw, in particular the gets that freed the slots before it.
+        // put saw, in particular the gets that made room before it.
         let mut tail = self.tail.load(Ordering::Acquire);
         loop {
             if tail & self.closed_bit != 0 {
                 return Err(TryPutError::Closed(item));
             }
-            let slot = self.slot(tail);
-            let stamp = slot.stamp.load(Ordering::Acquire);
-            if stamp == tail {
-                // Empty at this lap: claim it. On success nobody else will
-                // write or read this slot until we publish the stamp.
-                let next = self.after(tail);
-                match self.tail.compare_exchange_weak(
-                    tail,
-                    next,
-                    Ordering::AcqRel,
-                    Ordering::Acquire,
-                ) {
-                    Ok(_) => {
-                        // SAFETY: the stamp said the slot is empty at this
-                        // lap (its last reader published that with
-                        // `Release`, and we loaded it with `Acquire`), and
-                        // the exchange made this thread the only one whose
-                        // turn it is, until the store below.
-                        slot.item
-                            .with_mut(|p| unsafe { p.write(MaybeUninit::new(item)) });
-                        slot.stamp.store(tail + 1, Ordering::Release);
-                        self.getters.notify_one();
-                        return Ok(());
-                    }
-                    Err(now) => {
-                        tail = now;
-                        backoff.spin();
-                    }
-                }
-            } else if stamp.wrapping_add(self.one_lap) == tail + 1 {
-                // Still full from the lap before: the ring is full, unless a
-                // get has claimed that item and is reading it right now.
-                let head = self.head.load(Ordering::Relaxed);
-                if head.wrapping_add(self.one_lap) == tail {
-                    return Err(TryPutError::Full(item));
-                }
+            let stamp = self.slot(tail).stamp.load(Ordering::Acquire);
+            let lag = stamp.wrapping_sub(tail) as isize;
+            if lag > 0 {
+                // Written at this lap already: another put claimed this
+                // position first. Look again.
                 backoff.snooze();
                 tail = self.tail.load(Ordering::Acquire);
-            } else {
-                // Another put claimed this slot first: look again.
-                backoff.snooze();
-                tail = self.tail.load(Ordering::Acquire);
+                continue;
+            }
+            if lag < 0 {
+                // The slot still holds the lap before's item: the ring is
+                // full. (A get may have claimed that item and be reading
+                // it; the put can be ordered before that get, so "full" is
+                // still a true answer. Claiming the slot now would make
+                // this thread wait for that get, and a get for this put.)
+                return Err(TryPutError::Full(item));
+            }
+            match self.tail.compare_exchange_weak(
+                tail,
+                self.after(tail),
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            ) {
+                Ok(_) => {
+                    self.write(tail, item);
+                    return Ok(());
+                }
+                Err(now) => {
+                    tail = now;
+                    backoff.spin();
+                }
             }
         }
     }
+
+    /// Writes `item` at position `pos`, which this thread has claimed
+    /// after it saw the slot empty at this lap, and publishes it.
+    fn write(&self, pos: usize, item: T) {
+        let slot = self.slot(pos);
+        // SAFETY: the stamp said the slot is empty at this lap (its last
+        // reader published that with `Release`, and `try_push` loaded it
+        // with `Acquire`), and claiming `pos` made this thread the only one
+        // whose turn it is, until the store below.
+        slot.item
+            .with_mut(|p| unsafe { p.write(MaybeUninit::new(item)) });
+        slot.stamp.store(pos + 1, Ordering::Release);
+        self.getters.notify_one();
+    }
     // ANCHOR_END: try_push
 
-    /// Claims the item at `head` and reads it out, unless the queue is
-    /// empty. If a put has claimed the slot and is still writing, waits for
-    /// it: a later item may already be in, and FIFO order says this one
-    /// comes first.
+    /// Claims the position at `head` and reads the item there, unless the
+    /// queue is empty. A position whose put is still writing counts as an
+    /// item: FIFO order says it comes before any later one, which may be in
+    /// already.
     // ANCHOR: try_pop
     fn try_pop(&self) -> Result<T, TryGetError> {
         let backoff = Backoff::new();
@@ -275,37 +278,19 @@ impl<T> ClosableQueue<T> {
         // is long finished (loom finds that).
         let mut head = self.head.load(Ordering::Acquire);
         loop {
-            let slot = self.slot(head);
-            let stamp = slot.stamp.load(Ordering::Acquire);
-            if stamp == head + 1 {
-                // Full at this lap: claim it.
-                let next = self.after(head);
-                match self.head.compare_exchange_weak(
-                    head,
-                    next,
-                    Ordering::AcqRel,
-                    Ordering::Acquire,
-                ) {
-                    Ok(_) => {
-                        // SAFETY: the stamp said a put wrote this slot at
-                        // this lap (it published that with `Release`, and we
-                        // loaded it with `Acquire`), and the exchange made
-                        // this thread the only reader, until the store below
-                        // hands the slot to the next lap's put.
-                        let item = slot.item.with(|p| unsafe { p.read().assume_init() });
-                        slot.stamp
-                            .store(head.wrapping_add(self.one_lap), Ordering::Release);
-                        self.putters.notify_one();
-                        return Ok(item);
-                    }
-                    Err(now) => {
-                        head = now;
-                        backoff.spin();
-                    }
-                }
-            } else if stamp == head {
-                // Empty at this lap, unless a put has claimed it already.
-                let tail = self.tail.load(Ordering::Relaxed);
+            let stamp = self.slot(head).stamp.load(Ordering::Acquire);
+            let lag = stamp.wrapping_sub(head + 1) as isize;
+            if lag > 0 {
+                // Read at this lap already: another get claimed this
+                // position first. Look again.
+                backoff.snooze();
+                head = self.head.load(Ordering::Acquire);
+                continue;
+            }
+            if lag < 0 {
+                // Not written at this lap: empty, unless a put has claimed
+                // this position and is still writing.
+                let tail = self.tail.load(Ordering::Acquire);
                 if tail & !self.closed_bit == head {
                     return Err(if tail & self.closed_bit != 0 {
                         TryGetError::Closed
@@ -313,14 +298,40 @@ impl<T> ClosableQueue<T> {
                         TryGetError::Empty
                     });
                 }
-                backoff.snooze(); // a put is writing this slot
-                head = self.head.load(Ordering::Acquire);
-            } else {
-                // Another get took this item first: look again.
-                backoff.snooze();
-                head = self.head.load(Ordering::Acquire);
+            }
+            match self.head.compare_exchange_weak(
+                head,
+                self.after(head),
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            ) {
+                Ok(_) => return Ok(self.read(head)),
+                Err(now) => {
+                    head = now;
+                    backoff.spin();
+                }
             }
         }
+    }
+
+    /// Reads the item at position `pos`, which this thread has claimed, and
+    /// hands the slot to the next lap's put. If the put of `pos` is still
+    /// writing, waits for it: only this thread waits for it.
+    fn read(&self, pos: usize) -> T {
+        let slot = self.slot(pos);
+        let backoff = Backoff::new();
+        while slot.stamp.load(Ordering::Acquire) != pos + 1 {
+            backoff.snooze();
+        }
+        // SAFETY: the stamp says the put of `pos` wrote this slot (it
+        // published that with `Release`, and we loaded it with `Acquire`),
+        // and claiming `pos` made this thread its only reader, until the
+        // store below hands the slot to the next lap's put.
+        let item = slot.item.with(|p| unsafe { p.read().assume_init() });
+        slot.stamp
+            .store(pos.wrapping_add(self.one_lap), Ordering::Release);
+        self.putters.notify_one();
+        item
     }
     // ANCHOR_END: try_pop
 
@@ -355,10 +366,15 @@ impl<T> ClosableQueue<T> {
             if deadline.has_passed() {
                 return Err(PutTimeoutError::Timeout(item));
             }
-            if backoff.is_completed() {
-                self.putters
-                    .sleep_unless(deadline, || self.room_or_closed());
-            } else {
+            // Spin a little, then sleep; unless `ready` finds room by now,
+            // or a get that has claimed the last item but not finished
+            // reading it (nobody would wake us when it is done): then
+            // yield and look again.
+            if !backoff.is_completed()
+                || !self
+                    .putters
+                    .sleep_unless(deadline, || self.room_or_closed())
+            {
                 backoff.snooze();
             }
         }
@@ -379,6 +395,8 @@ impl<T> ClosableQueue<T> {
             if deadline.has_passed() {
                 return Err(GetTimeoutError::Timeout);
             }
+            // Spin a little, then sleep; unless `ready` finds that a put
+            // has claimed a position since we looked: then look again.
             if backoff.is_completed() {
                 self.getters
                     .sleep_unless(deadline, || self.item_or_closed());

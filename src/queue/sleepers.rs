@@ -61,19 +61,19 @@ impl Sleepers {
     /// Sleeps once, until woken or until `deadline`, unless `ready` says
     /// there is no need. `ready` runs after the thread has registered, and
     /// must read the word that the waker changes with a read-modify-write
-    /// (see the module docs). Returns `true` if the deadline has passed.
-    /// Wake-ups may be spurious: the caller tries again either way.
+    /// (see the module docs). Returns whether the thread slept. Wake-ups
+    /// may be spurious, and the deadline may have passed: the caller looks
+    /// again either way.
     // ANCHOR: sleep
     pub(crate) fn sleep_unless(&self, deadline: &Deadline, ready: impl FnOnce() -> bool) -> bool {
         let mut guard = self.lock.lock();
         self.count.fetch_add(1, Ordering::AcqRel);
-        let timed_out = if ready() {
-            false
-        } else {
-            deadline.wait(&self.wake, &mut guard)
-        };
+        let sleep = !ready();
+        if sleep {
+            deadline.wait(&self.wake, &mut guard);
+        }
         self.count.fetch_sub(1, Ordering::AcqRel);
-        timed_out
+        sleep
     }
     // ANCHOR_END: sleep
 
