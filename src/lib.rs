@@ -11,6 +11,7 @@
 //! | 3 | [`BoundedQueue`] | a capacity: `put` sleeps while full (backpressure) | `queue.Queue(maxsize)` |
 //! | 4 | [`queue::closable::ClosableQueue`] | `close`, iteration that ends, `task_done`/`join` | `ClosableQueue` |
 //! | 5 | [`ClosableQueue`] ([`queue::fast`]) | the same API as step 4, faster under contention: waits with `Backoff` before it sleeps | none: CPython's `queue.Queue` sleeps at once |
+//! | 6 | [`queue::ring::ClosableQueue`] (in progress) | bounded only: a ring of stamped slots, no lock on the fast path | none |
 //!
 //! All queues are FIFO, `Send + Sync` when `T: Send`, shared with `Arc` or
 //! scoped threads, and `UnwindSafe`: no user code ever runs while a queue's

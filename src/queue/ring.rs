@@ -577,16 +577,13 @@ impl<T> ClosableQueue<T> {
     /// assert_eq!(q.len(), 1);
     /// ```
     pub fn len(&self) -> usize {
-        loop {
-            let tail = self.tail.load(Ordering::Acquire) & !self.closed_bit;
-            let head = self.head.load(Ordering::Acquire);
-            // Two loads are not one moment: retry until `tail` has not moved
-            // meanwhile, so the two describe the same queue.
-            if self.tail.load(Ordering::Acquire) & !self.closed_bit == tail {
-                let len = self.count(tail).wrapping_sub(self.count(head));
-                return len.min(self.capacity);
-            }
-        }
+        // `head` first: every get it counts claimed a position that a put
+        // had claimed before, so the `tail` read after it counts that put
+        // too, and the difference is never negative.
+        let head = self.head.load(Ordering::Acquire);
+        let tail = self.tail.load(Ordering::Acquire) & !self.closed_bit;
+        let len = self.count(tail).wrapping_sub(self.count(head));
+        len.min(self.capacity)
     }
 
     /// `len() == 0`, with the same caveat: it may be stale when it returns.
