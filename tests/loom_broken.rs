@@ -21,7 +21,7 @@ mod loom_common;
 use std::sync::Arc;
 
 use loom::thread;
-use loom_common::{DEADLOCK, UNWRAP_NONE, check, expect_failure};
+use loom_common::{UNWRAP_NONE, assert_deadlock, check, expect_failure};
 use queuelab::PollingQueue;
 
 /// Variant 1: `close` sets the flag but forgets to wake the consumers already
@@ -390,18 +390,6 @@ fn take_if_any(q: &PollingQueue<u32>) -> Option<u32> {
     q.try_get()
 }
 // ANCHOR_END: check_then_act_fixed
-
-/// Asserts that loom's message is a deadlock with `blocked` threads asleep
-/// for ever and `terminated` threads that finished.
-fn assert_deadlock(message: &str, blocked: usize, terminated: usize) {
-    assert!(message.starts_with(DEADLOCK), "{message}");
-    assert_eq!(message.matches("Blocked").count(), blocked, "{message}");
-    assert_eq!(
-        message.matches("Terminated").count(),
-        terminated,
-        "{message}"
-    );
-}
 
 /// The real `PollingQueue` with one item and two consumers.
 fn two_consumers_one_item(take: fn(&PollingQueue<u32>) -> Option<u32>) {

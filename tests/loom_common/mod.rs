@@ -91,6 +91,18 @@ where
 }
 // ANCHOR_END: expect_failure
 
+/// Asserts that loom's message is a deadlock with `blocked` threads asleep
+/// for ever and `terminated` threads that finished.
+pub fn assert_deadlock(message: &str, blocked: usize, terminated: usize) {
+    assert!(message.starts_with(DEADLOCK), "{message}");
+    assert_eq!(message.matches("Blocked").count(), blocked, "{message}");
+    assert_eq!(
+        message.matches("Terminated").count(),
+        terminated,
+        "{message}"
+    );
+}
+
 type RunResult = Result<(), Box<dyn Any + Send>>;
 
 // ANCHOR: run
