@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Regenerates book/src/loom/<variant>.txt: loom's own failure output for each
 # broken variant, as the book quotes it. Run it after changing
-# tests/loom_broken.rs or tests/loom_polling.rs (the line numbers loom prints
-# move with the code).
+# tests/loom_broken.rs, tests/loom_broken_ring.rs or tests/loom_polling.rs (the
+# line numbers loom prints move with the code).
+#
+#   scripts/loom_book.sh                                 # every variant
+#   scripts/loom_book.sh relaxed_stamp marks_only_on_drop  # only these
 #
 # Each file is a transcript: the command that was run, the panic that loom
 # raised (trimmed to the panic itself: cargo's and libtest's lines are left
@@ -53,10 +56,40 @@ capture() {
     echo "wrote $out/$variant.txt"
 }
 
-capture close_without_notify loom_broken close_without_notify_deadlocks
-capture close_notify_one loom_broken close_notify_one_deadlocks
-capture notify_before_push loom_broken notify_before_push_deadlocks
-capture flag_outside_lock loom_broken flag_outside_lock_deadlocks
-capture if_instead_of_while loom_broken if_instead_of_while_finds_nothing
-capture check_then_act loom_broken check_then_act_panics
-capture busy_poll_without_yield loom_polling busy_poll_without_yield_is_rejected
+# VARIANT TEST_FILE TEST
+variants=(
+    "close_without_notify loom_broken close_without_notify_deadlocks"
+    "close_notify_one loom_broken close_notify_one_deadlocks"
+    "notify_before_push loom_broken notify_before_push_deadlocks"
+    "flag_outside_lock loom_broken flag_outside_lock_deadlocks"
+    "if_instead_of_while loom_broken if_instead_of_while_finds_nothing"
+    "check_then_act loom_broken check_then_act_panics"
+    "busy_poll_without_yield loom_polling busy_poll_without_yield_is_rejected"
+    "relaxed_stamp loom_broken_ring relaxed_stamp_races_on_the_slot"
+    "sleepers_check_with_load loom_broken_ring sleepers_check_with_load_deadlocks"
+    "closed_flag_beside_tail loom_broken_ring closed_flag_beside_tail_loses_an_item"
+    "marks_only_on_drop loom_broken_ring marks_only_on_drop_deadlocks"
+)
+
+# The variants to capture: those named on the command line (every name
+# checked before anything runs), or all of them.
+runs=()
+if [[ $# -eq 0 ]]; then
+    runs=("${variants[@]}")
+fi
+for name in "$@"; do
+    found=
+    for v in "${variants[@]}"; do
+        [[ ${v%% *} == "$name" ]] && found=$v
+    done
+    [[ -n $found ]] || {
+        echo "loom_book: no variant named '$name'; known: $(printf '%s ' "${variants[@]%% *}")" >&2
+        exit 2
+    }
+    runs+=("$found")
+done
+
+for run in "${runs[@]}"; do
+    # shellcheck disable=SC2086 # three words: VARIANT TEST_FILE TEST
+    capture $run
+done
