@@ -72,6 +72,7 @@
 //! assert_eq!(results.iter().sum::<u64>(), (0..100).map(|n| n * n).sum());
 //! ```
 #![deny(missing_docs)]
+#![deny(unsafe_op_in_unsafe_fn, clippy::undocumented_unsafe_blocks)]
 #![warn(missing_debug_implementations)]
 
 pub mod error;

@@ -253,12 +253,14 @@ impl<T> ClosableQueue<T> {
     /// after it saw the slot empty at this lap, and publishes it.
     fn write(&self, pos: usize, item: T) {
         let slot = self.slot(pos);
-        // SAFETY: the stamp said the slot is empty at this lap (its last
-        // reader published that with `Release`, and `try_push` loaded it
-        // with `Acquire`), and claiming `pos` made this thread the only one
-        // whose turn it is, until the store below.
-        slot.item
-            .with_mut(|p| unsafe { p.write(MaybeUninit::new(item)) });
+        // The stamp said the slot is empty at this lap: its last reader
+        // published that with `Release`, and `try_push` loaded it with
+        // `Acquire`.
+        slot.item.with_mut(|p| {
+            // SAFETY: the slot is empty (above), and claiming `pos` made
+            // this thread the only one whose turn it is, until the store.
+            unsafe { p.write(MaybeUninit::new(item)) }
+        });
         slot.stamp.store(pos + 1, Ordering::Release);
         self.getters.notify_one();
     }
@@ -323,11 +325,13 @@ impl<T> ClosableQueue<T> {
         while slot.stamp.load(Ordering::Acquire) != pos + 1 {
             backoff.snooze();
         }
-        // SAFETY: the stamp says the put of `pos` wrote this slot (it
-        // published that with `Release`, and we loaded it with `Acquire`),
-        // and claiming `pos` made this thread its only reader, until the
-        // store below hands the slot to the next lap's put.
-        let item = slot.item.with(|p| unsafe { p.read().assume_init() });
+        // The stamp says the put of `pos` wrote this slot: it published
+        // that with `Release`, and we loaded it with `Acquire`.
+        let item = slot.item.with(|p| {
+            // SAFETY: written (above), and claiming `pos` made this thread
+            // its only reader, until the store hands the slot on.
+            unsafe { p.read().assume_init() }
+        });
         slot.stamp
             .store(pos.wrapping_add(self.one_lap), Ordering::Release);
         self.putters.notify_one();
@@ -844,12 +848,13 @@ impl<T> Drop for ClosableQueue<T> {
         let tail = self.tail.load(Ordering::Relaxed) & !self.closed_bit;
         let mut head = self.head.load(Ordering::Relaxed);
         while head != tail {
-            // SAFETY: a slot between `head` and `tail` holds an item that
-            // was written and not read: the queue owns it, and it is
-            // dropped here once, as `head` moves past it.
-            self.slot(head)
-                .item
-                .with_mut(|p| unsafe { (*p).assume_init_drop() });
+            // A slot between `head` and `tail` holds an item that was
+            // written and not read: the queue owns it.
+            self.slot(head).item.with_mut(|p| {
+                // SAFETY: written and not read (above); dropped once, as
+                // `head` moves past it.
+                unsafe { (*p).assume_init_drop() }
+            });
             head = self.after(head);
         }
     }
