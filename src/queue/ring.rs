@@ -17,19 +17,21 @@
 //!   fight over one line.
 //! - Each slot has a *stamp* that says whose turn it is: the producer of
 //!   this lap (the slot is empty) or the consumer of this lap (the slot is
-//!   full). A producer claims a slot by moving `tail` past it with one
-//!   `compare_exchange`, writes the item, and publishes it by storing the
-//!   stamp with `Release`; a consumer that loads the stamp with `Acquire`
-//!   then sees the whole item. Freeing the slot after a read is the same
-//!   dance the other way round.
+//!   full). A producer claims an empty slot by moving `tail` past it with
+//!   one `compare_exchange`, writes the item, and publishes it by storing
+//!   the stamp with `Release`; a consumer that loads the stamp with
+//!   `Acquire` then sees the whole item. Freeing the slot after a read is
+//!   the same dance the other way round. A consumer that finds a position
+//!   claimed by a put still writing claims it too and waits for that put
+//!   alone, so no two threads ever wait for the same one.
 //! - `close` sets a bit in `tail` itself, with one `fetch_or`. A put claims
 //!   its slot with a `compare_exchange` on that same word, so a put and a
 //!   `close` are ordered: the put either claimed its slot first (the item is
 //!   in, and gettable or handed back by `close_now`) or sees the bit and
 //!   hands the item back. Never both, never neither.
 //! - Nobody holds a lock to put or get. A thread that has to wait spins a
-//!   little, then sleeps in [`Sleepers`]; a put or get learns that nobody
-//!   sleeps from one atomic load.
+//!   little, then sleeps (`src/queue/sleepers.rs`); a put or get learns that
+//!   nobody sleeps from one atomic load.
 //! - `task_done`/`join` cost a put nothing: the number of items ever put is
 //!   read off `tail`'s position, and `done` counts the marks. The iterator
 //!   keeps its marks to itself and adds them to `done` in one go when it
@@ -37,12 +39,14 @@
 //!   dropped: never while `join` could be waiting for them alone.
 //!
 //! This is the design of Dmitry Vyukov's bounded MPMC queue, which
-//! crossbeam-channel's bounded channel also uses; the book's chapter 12
-//! builds it step by step, with the broken variants loom catches.
+//! crossbeam-channel's bounded channel also uses. `tests/loom_broken_ring.rs`
+//! has four ways to get it wrong, each caught by loom.
 //!
 //! **What is still wrong.** It is bounded only, and it allocates every slot
-//! when it is made. A thread that waits still spins before it sleeps, which
-//! costs CPU that a busy machine may need elsewhere.
+//! when it is made. A thread that waits spins before it sleeps, whatever
+//! the machine is doing: with more runnable threads than cores, those spins
+//! (and their yields) make it several times slower than step 4, which
+//! sleeps at once.
 
 use std::fmt;
 use std::marker::PhantomData;
