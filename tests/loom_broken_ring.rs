@@ -1,6 +1,6 @@
 #![cfg(loom)]
 //! Broken versions of step 6's ring (`src/queue/ring.rs`) that loom must
-//! catch: the "what goes wrong" stories of chapter 12.
+//! catch: the "what goes wrong" stories of step 6 (the book chapter is still to come).
 //!
 //! Each module below is a small copy of the part of the ring that matters,
 //! written directly against `loom::sync` and `loom::cell::UnsafeCell`, in the

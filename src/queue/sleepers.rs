@@ -31,7 +31,8 @@
 //! a `SeqCst` load on the other, is correct too, but loom treats `SeqCst`
 //! loads and stores as acquire/release (tokio-rs/loom#180) and would report
 //! a lost wake-up that cannot happen; a plain `Acquire` load in the
-//! sleeper's check really is wrong, and loom finds that (chapter 12).
+//! sleeper's check really is wrong, and loom finds that
+//! (`tests/loom_broken_ring.rs`, `sleepers_check_with_load_deadlocks`).
 
 use crossbeam_utils::CachePadded;
 
