@@ -13,7 +13,7 @@ use queuelab::{
 };
 
 use super::{ClosableQueue, unbounded};
-use crate::common::spawn_until_blocked;
+use crate::common::{spawn_until_blocked, within_deadline};
 use crate::{assert_zero_capacity_panic, panic_message};
 
 /// A time limit that never runs out while a test is running, so a timed
@@ -321,28 +321,33 @@ fn task_done_inside_a_for_loop_is_refused() {
 #[test]
 fn join_waits_for_every_item_even_when_consumers_misuse_task_done() {
     const ITEMS: usize = 8;
-    let q = unbounded();
-    let processed = AtomicUsize::new(0);
-    let refused = AtomicUsize::new(0);
-    thread::scope(|s| {
-        for _ in 0..2 {
-            s.spawn(|| {
-                for _item in &q {
-                    if q.task_done().is_err() {
-                        refused.fetch_add(1, Ordering::Relaxed);
+    let (processed_at_join, refused) = within_deadline(|| {
+        let q = unbounded();
+        let processed = AtomicUsize::new(0);
+        let refused = AtomicUsize::new(0);
+        let processed_at_join = thread::scope(|s| {
+            for _ in 0..2 {
+                s.spawn(|| {
+                    for _item in &q {
+                        if q.task_done().is_err() {
+                            refused.fetch_add(1, Ordering::Relaxed);
+                        }
+                        processed.fetch_add(1, Ordering::Relaxed);
                     }
-                    processed.fetch_add(1, Ordering::Relaxed);
-                }
-            });
-        }
-        for i in 0..ITEMS {
-            q.put(i).unwrap();
-        }
-        q.join();
-        assert_eq!(processed.load(Ordering::Relaxed), ITEMS);
-        q.close();
+                });
+            }
+            // However this block ends, the consumers' loops end with it.
+            let _closer = q.close_on_drop();
+            for i in 0..ITEMS {
+                q.put(i).unwrap();
+            }
+            q.join();
+            processed.load(Ordering::Relaxed)
+        });
+        (processed_at_join, refused.into_inner())
     });
-    assert_eq!(refused.into_inner(), ITEMS);
+    assert_eq!(processed_at_join, ITEMS, "join returned early");
+    assert_eq!(refused, ITEMS);
 }
 
 #[test]
