@@ -109,11 +109,10 @@ pub struct ClosableQueue<T> {
     /// has not marked yet: the only ones it may mark.
     taken: CachePadded<AtomicUsize>,
     slots: Box<[Slot<T>]>,
+    capacity: usize,
     /// A position is `lap | index`: `index` (below `capacity`) is the slot,
     /// and `lap` counts the turns around the ring in the bits above
-    /// `closed_bit`.
-    capacity: usize,
-    /// The bit of `tail` that says the queue is closed; `index` fits below it.
+    /// `closed_bit`, the bit of `tail` that says the queue is closed.
     closed_bit: usize,
     /// How much a position grows by from one lap to the next.
     one_lap: usize,
@@ -121,6 +120,8 @@ pub struct ClosableQueue<T> {
     getters: Sleepers,
     putters: Sleepers,
     joiners: Sleepers,
+    /// The queue drops the `T`s left in its slots (`MaybeUninit` does not
+    /// say so to the drop checker).
     _owns: PhantomData<T>,
 }
 
@@ -183,9 +184,14 @@ impl<T> ClosableQueue<T> {
     // ANCHOR_END: bounded
 
     // ANCHOR: positions
+    /// The slot a position is at.
+    fn index(&self, pos: usize) -> usize {
+        pos & (self.closed_bit - 1)
+    }
+
     /// The position after `pos`: the next slot, or slot 0 of the next lap.
     fn after(&self, pos: usize) -> usize {
-        let index = pos & (self.closed_bit - 1);
+        let index = self.index(pos);
         if index + 1 < self.capacity {
             pos + 1
         } else {
@@ -197,12 +203,12 @@ impl<T> ClosableQueue<T> {
     /// items ever put; for `head`, the number ever taken.
     fn count(&self, pos: usize) -> usize {
         let lap = pos / self.one_lap; // a shift: `one_lap` is a power of two
-        let index = pos & (self.closed_bit - 1);
-        lap.wrapping_mul(self.capacity).wrapping_add(index)
+        lap.wrapping_mul(self.capacity)
+            .wrapping_add(self.index(pos))
     }
 
     fn slot(&self, pos: usize) -> &Slot<T> {
-        &self.slots[pos & (self.closed_bit - 1)]
+        &self.slots[self.index(pos)]
     }
     // ANCHOR_END: positions
 
