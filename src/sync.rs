@@ -18,6 +18,12 @@ mod imp {
     pub(crate) use crossbeam_utils::Backoff;
     pub(crate) use parking_lot::{Condvar, Mutex, MutexGuard};
     pub(crate) use std::sync::atomic::{AtomicUsize, Ordering};
+    pub(crate) use std::thread::yield_now;
+
+    /// The time now, for code that adapts to how long things take.
+    pub(crate) fn clock() -> Option<std::time::Instant> {
+        Some(std::time::Instant::now())
+    }
 
     /// `std::cell::UnsafeCell` with loom's API: the pointer is lent to a
     /// closure, so that loom can tell a read from a write and check both.
@@ -45,7 +51,14 @@ mod imp {
 mod imp {
     pub(crate) use loom::cell::UnsafeCell;
     pub(crate) use loom::sync::atomic::{AtomicUsize, Ordering};
+    pub(crate) use loom::thread::yield_now;
     use std::ops::{Deref, DerefMut};
+
+    /// loom has no clock, and a model must run the same way every time it
+    /// is replayed: code that adapts to how long things take does not adapt.
+    pub(crate) fn clock() -> Option<std::time::Instant> {
+        None
+    }
     use std::time::Duration;
 
     /// loom's mutex, with a parking_lot-shaped `lock`.

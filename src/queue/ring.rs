@@ -42,11 +42,15 @@
 //! crossbeam-channel's bounded channel also uses. `tests/loom_broken_ring.rs`
 //! has four ways to get it wrong, each caught by loom.
 //!
+//! **Waiting.** A thread that has to wait spins a little, yields a few
+//! times, then sleeps. Spinning and yielding win on an idle machine and
+//! lose badly on a busy one, where a yield hands the core to another
+//! program for a whole time slice; so every yield is timed, and after a
+//! long one the waiting threads skip their yields for a while
+//! (`Patience`, in `src/queue/sleepers.rs`).
+//!
 //! **What is still wrong.** It is bounded only, and it allocates every slot
-//! when it is made. A thread that waits spins before it sleeps, whatever
-//! the machine is doing: with more runnable threads than cores, those spins
-//! (and their yields) make it several times slower than step 4, which
-//! sleeps at once.
+//! when it is made.
 
 use std::fmt;
 use std::marker::PhantomData;
@@ -59,7 +63,7 @@ use crossbeam_utils::CachePadded;
 use crate::error::{
     Closed, GetTimeoutError, PutTimeoutError, TaskDoneError, TryGetError, TryPutError,
 };
-use crate::queue::sleepers::Sleepers;
+use crate::queue::sleepers::{Patience, Sleepers, timed_yield};
 use crate::queue::{Deadline, Queue, ZERO_CAPACITY};
 use crate::sync::{AtomicUsize, Backoff, Ordering, UnsafeCell};
 
@@ -370,7 +374,7 @@ impl<T> ClosableQueue<T> {
     /// passes: spinning first, then sleeping.
     // ANCHOR: push_waiting
     fn push_waiting(&self, mut item: T, deadline: &Deadline) -> Result<(), PutTimeoutError<T>> {
-        let backoff = Backoff::new();
+        let mut patience = Patience::new();
         loop {
             item = match self.try_push(item) {
                 Ok(()) => return Ok(()),
@@ -380,16 +384,16 @@ impl<T> ClosableQueue<T> {
             if deadline.has_passed() {
                 return Err(PutTimeoutError::Timeout(item));
             }
-            // Spin a little, then sleep; unless `ready` finds room by now,
+            // Wait a little, then sleep; unless `ready` finds room by now,
             // or a get that has claimed the last item but not finished
             // reading it (nobody would wake us when it is done): then
             // yield and look again.
-            if !backoff.is_completed()
-                || !self
+            if !patience.wait()
+                && !self
                     .putters
                     .sleep_unless(deadline, || self.room_or_closed())
             {
-                backoff.snooze();
+                timed_yield();
             }
         }
     }
@@ -399,7 +403,7 @@ impl<T> ClosableQueue<T> {
     /// the deadline passes: spinning first, then sleeping.
     // ANCHOR: pop_waiting
     fn pop_waiting(&self, deadline: &Deadline) -> Result<T, GetTimeoutError> {
-        let backoff = Backoff::new();
+        let mut patience = Patience::new();
         loop {
             match self.try_pop() {
                 Ok(item) => return Ok(item),
@@ -409,13 +413,11 @@ impl<T> ClosableQueue<T> {
             if deadline.has_passed() {
                 return Err(GetTimeoutError::Timeout);
             }
-            // Spin a little, then sleep; unless `ready` finds that a put
+            // Wait a little, then sleep; unless `ready` finds that a put
             // has claimed a position since we looked: then look again.
-            if backoff.is_completed() {
+            if !patience.wait() {
                 self.getters
                     .sleep_unless(deadline, || self.item_or_closed());
-            } else {
-                backoff.snooze();
             }
         }
     }
