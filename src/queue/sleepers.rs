@@ -21,10 +21,15 @@
 //! sleep), or the waker's comes second: it then reads from the sleeper's,
 //! which is a release, so everything the sleeper did before (registering in
 //! `count`) happens before everything the waker does after, and the waker's
-//! load of `count` sees the sleeper. The mutex does the rest: the waker
-//! takes it before it notifies, and the sleeper holds it from registering
-//! until `wait` lets go of it, so the notification cannot fall between the
-//! sleeper's check and its sleep.
+//! load of `count` sees the sleeper. The mutex does the rest: the sleeper
+//! holds it from registering until `wait` lets go of it, and the waker
+//! takes it (and lets it go at once) before it notifies, so the sleeper it
+//! saw in `count` is already waiting when the notification comes.
+//!
+//! The waker notifies *after* letting go of the mutex. Notified under the
+//! mutex, the woken thread first has to wait for the waker to let go of it;
+//! measured in the seed's pipeline next to three busy processes, that made
+//! step 6 five times slower at capacity 64 (book, step-6 chapter).
 //!
 //! The argument uses only read-modify-writes and acquire/release, which
 //! loom models exactly. The usual shortcut, a `SeqCst` store on one side and
@@ -83,11 +88,13 @@ impl Sleepers {
     // ANCHOR_END: sleep
 
     /// Wakes one sleeper, if any. Call it right after the read-modify-write
-    /// that made the change the sleepers wait for.
+    /// that made the change the sleepers wait for. Taking the lock waits
+    /// for a sleeper that registered to be waiting; the notification comes
+    /// after the lock is let go (module docs).
     // ANCHOR: notify
     pub(crate) fn notify_one(&self) {
         if self.count.load(Ordering::Relaxed) > 0 {
-            let _guard = self.lock.lock();
+            drop(self.lock.lock());
             self.wake.notify_one();
         }
     }
@@ -95,7 +102,7 @@ impl Sleepers {
     /// Wakes every sleeper, if any.
     pub(crate) fn notify_all(&self) {
         if self.count.load(Ordering::Relaxed) > 0 {
-            let _guard = self.lock.lock();
+            drop(self.lock.lock());
             self.wake.notify_all();
         }
     }
@@ -117,11 +124,11 @@ impl Sleepers {
 /// **Why not always.** When other programs keep the cores busy, a yield
 /// hands the core to one of them for a whole time slice (4 ms here), and a
 /// thread that spins and yields stays runnable, so it also takes turns that
-/// the threads with work could have had. So every yield is timed: one that
-/// took longer than [`LONG_YIELD`] tells every waiting thread of the
-/// process to skip the yields and sleep straight after its spins, for the
-/// next [`QUIET`]. A thread that yields after that learns afresh whether
-/// the machine is still busy.
+/// the threads with work could have had. So every yield is timed. When
+/// enough of the last few yields of the process took long, every waiting
+/// thread skips its yields and sleeps straight after its spins, for a
+/// quiet time; then a few probing yields tell whether the machine is still
+/// busy.
 #[derive(Debug, Default)]
 pub(crate) struct Patience {
     backoff: Backoff,
@@ -134,26 +141,36 @@ const SPINS: u32 = if cfg!(loom) { 0 } else { 7 };
 /// Yields after the spins, before sleeping.
 const YIELDS: u32 = if cfg!(loom) { 1 } else { 4 };
 /// A yield that took longer than this gave the core away to someone else.
-/// On an idle machine with 12 threads on 2 cores, 16 yields in 24,000 took
-/// more than 0.1 ms and none more than 0.5 ms; next to three busy
-/// processes, 4 in 10 took 4 ms or more (and the others returned at once).
-pub(crate) const LONG_YIELD: Duration = Duration::from_micros(500);
-/// How long the waiting threads skip their yields after a long one.
+/// Measured on this crate's 2-core machine (the book's step-6 chapter has
+/// the numbers): in the seed's pipeline on an idle machine, 6 yields in
+/// 150,000 took more than 0.5 ms; next to three busy processes, 4 in 10
+/// took 2 to 8 ms.
+const LONG_YIELD: Duration = Duration::from_micros(500);
+/// Yields are judged in windows of this many, across all threads.
+const WINDOW: u64 = 16;
+/// A window with this many long yields starts a quiet time: the odd long
+/// yield of an idle machine does not.
+const LONG_IN_WINDOW: u64 = 4;
+/// The first quiet time; each one that follows another doubles, up to
+/// `QUIET` times `2^MAX_DOUBLINGS`.
 const QUIET: Duration = Duration::from_millis(50);
-/// How often a quiet time is probed once a probe has found a short yield.
+const MAX_DOUBLINGS: u32 = 5;
+/// Once a quiet time is over, one yield per this interval probes whether
+/// the machine is still busy, until a window is full.
 const PROBE: Duration = Duration::from_millis(1);
-/// How many short probes in a row end a quiet time: one is not enough, as
-/// a busy machine too returns at once from most yields.
-const SHORT_PROBES: u32 = 8;
 
 /// Until when (in nanoseconds after `epoch()`) yielding does not pay, or 0
-/// if it does. A hint shared by the whole process, like `SHORT`, and read
-/// and written `Relaxed`: a thread that reads a stale value only yields
-/// once too often or too rarely. Neither is a loom cell, as no promise of
-/// the queues rests on them; under loom there is no clock, and they stay 0.
+/// if it does. Like the two below, a hint shared by the whole process and
+/// read and written `Relaxed`: a thread that reads a stale value only
+/// yields once too often or too rarely. None of them is a loom cell, as no
+/// promise of the queues rests on them; under loom there is no clock, and
+/// they stay 0.
 static QUIET_UNTIL: AtomicU64 = AtomicU64::new(0);
-/// Short probes in a row since the quiet time began.
-static SHORT: AtomicU32 = AtomicU32::new(0);
+/// The yields of the current window (low half) and how many were long
+/// (high half).
+static YIELDS_AND_LONG: AtomicU64 = AtomicU64::new(0);
+/// How many quiet times in a row there have been.
+static QUIET_TIMES: AtomicU32 = AtomicU32::new(0);
 
 fn epoch() -> Instant {
     static EPOCH: OnceLock<Instant> = OnceLock::new();
@@ -184,8 +201,9 @@ impl Patience {
 }
 
 /// Whether a waiting thread should yield, rather than sleep, right now.
-/// When a quiet time ends, one thread (the one that extends it) yields to
-/// probe whether the machine is still busy; the others go on sleeping.
+/// When a quiet time is over, one thread (the one that moves its end) gets
+/// to yield, to probe whether the machine is still busy; the others go on
+/// sleeping.
 fn yielding_pays() -> bool {
     let until = QUIET_UNTIL.load(atomic::Ordering::Relaxed);
     if until == 0 {
@@ -206,8 +224,9 @@ fn yielding_pays() -> bool {
             .is_ok()
 }
 
-/// Yields, and records whether yielding paid: a long yield starts a quiet
-/// time (or a longer one), and enough short ones in a row end it.
+/// Yields, and counts whether the yield was long. The yield that fills a
+/// window judges it: enough long ones start a quiet time (twice as long as
+/// the last, if that one was quiet too), otherwise yielding pays again.
 pub(crate) fn timed_yield() {
     let Some(start) = clock() else {
         return yield_now();
@@ -216,14 +235,27 @@ pub(crate) fn timed_yield() {
     let Some(end) = clock() else {
         return;
     };
-    if end - start > LONG_YIELD {
-        QUIET_UNTIL.store(nanos_since_epoch(end + QUIET), atomic::Ordering::Relaxed);
-        SHORT.store(0, atomic::Ordering::Relaxed);
-    } else if QUIET_UNTIL.load(atomic::Ordering::Relaxed) != 0
-        && SHORT.fetch_add(1, atomic::Ordering::Relaxed) + 1 >= SHORT_PROBES
-    {
+    let add = if end - start > LONG_YIELD {
+        1 << 32 | 1
+    } else {
+        1
+    };
+    let window = YIELDS_AND_LONG.fetch_add(add, atomic::Ordering::Relaxed) + add;
+    if window & u64::from(u32::MAX) < WINDOW {
+        return;
+    }
+    YIELDS_AND_LONG.store(0, atomic::Ordering::Relaxed);
+    if window >> 32 >= LONG_IN_WINDOW {
+        let doublings = QUIET_TIMES
+            .fetch_add(1, atomic::Ordering::Relaxed)
+            .min(MAX_DOUBLINGS);
+        QUIET_UNTIL.store(
+            nanos_since_epoch(end + QUIET * (1 << doublings)),
+            atomic::Ordering::Relaxed,
+        );
+    } else if QUIET_UNTIL.load(atomic::Ordering::Relaxed) != 0 {
+        QUIET_TIMES.store(0, atomic::Ordering::Relaxed);
         QUIET_UNTIL.store(0, atomic::Ordering::Relaxed);
-        SHORT.store(0, atomic::Ordering::Relaxed);
     }
 }
 // ANCHOR_END: patience
