@@ -141,16 +141,15 @@ const SPINS: u32 = if cfg!(loom) { 0 } else { 7 };
 /// Yields after the spins, before sleeping.
 const YIELDS: u32 = if cfg!(loom) { 1 } else { 4 };
 /// A yield that took longer than this gave the core away to someone else.
-/// Measured on this crate's 2-core machine (the book's step-6 chapter has
-/// the numbers): in the seed's pipeline on an idle machine, 6 yields in
-/// 150,000 took more than 0.5 ms; next to three busy processes, 4 in 10
-/// took 2 to 8 ms.
 const LONG_YIELD: Duration = Duration::from_micros(500);
 /// Yields are judged in windows of this many, across all threads.
-const WINDOW: u64 = 16;
-/// A window with this many long yields starts a quiet time: the odd long
-/// yield of an idle machine does not.
-const LONG_IN_WINDOW: u64 = 4;
+const WINDOW: u64 = 64;
+/// A window with this many long yields starts a quiet time. Measured in
+/// the seed's pipeline on this crate's 2-core machine (the step-6 chapter
+/// of the book has the command): on an idle machine, no window of 64 had
+/// more than 6 long yields, most had none; next to three busy processes,
+/// none had fewer than 16.
+const LONG_IN_WINDOW: u64 = 12;
 /// The first quiet time; each one that follows another doubles, up to
 /// `QUIET` times `2^MAX_DOUBLINGS`.
 const QUIET: Duration = Duration::from_millis(50);
