@@ -51,9 +51,14 @@ struct Args {
     /// few thousand in a debug build].
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
     items: Option<u64>,
-    /// Run the busy-machine loads instead, next to three `yes > /dev/null`.
+    /// Run the busy-machine loads instead, next to `--hogs` processes
+    /// `yes > /dev/null`.
     #[arg(long)]
     busy: bool,
+    /// With --busy: how many `yes > /dev/null` run beside (0: the same
+    /// loads on an idle machine, to compare with).
+    #[arg(long, default_value_t = 3, requires = "busy")]
+    hogs: usize,
     /// Run only these loads (default: all of the chosen set).
     #[arg(long = "load", value_name = "NAME", num_args = 1..)]
     loads: Vec<String>,
@@ -515,7 +520,7 @@ fn main() {
 
     let context = Context::now(&argv);
     let limit = Duration::from_secs_f64(args.limit);
-    let hogs = if args.busy { start_hogs(3) } else { Vec::new() };
+    let hogs = if args.busy { start_hogs(args.hogs) } else { Vec::new() };
     let mut results = Vec::new();
     for load in &loads {
         let mut runs = Vec::new();
@@ -551,7 +556,11 @@ fn main() {
          Rounds: {}; items per run: {}. In each round every implementation runs once, in an order that \
          rotates from round to round. Million items per second: the median over the rounds, and the \
          slowest and fastest round. Ratio: the median over crossbeam-channel's median (above 1: faster).\n",
-        if args.busy { " on a busy machine" } else { "" },
+        match (args.busy, args.hogs) {
+            (false, _) => String::new(),
+            (true, 0) => " on an idle machine, busy set".to_string(),
+            (true, _) => " on a busy machine".to_string(),
+        },
         names.join(", "),
         context.date,
         context.commit,
@@ -566,9 +575,9 @@ fn main() {
     if args.busy {
         write!(
             doc,
-            "\nThree `yes > /dev/null` processes ran on the same cores all along (the bench starts and \
+            "\n{} `yes > /dev/null` processes ran on the same cores all along (the bench starts and \
              stops them). Each run is a child process, killed after {} s (`> {} s`).\n",
-            args.limit, args.limit
+            args.hogs, args.limit, args.limit
         )
         .unwrap();
     }
@@ -592,10 +601,11 @@ fn main() {
         }
         writeln!(
             json,
-            "  \"cores\": {},\n  \"rounds\": {},\n  \"items\": {items},\n  \"busy\": {},\n  \"limit_s\": {},\n  \"loads\": [",
+            "  \"cores\": {},\n  \"rounds\": {},\n  \"items\": {items},\n  \"busy\": {},\n  \"hogs\": {},\n  \"limit_s\": {},\n  \"loads\": [",
             context.cores,
             args.rounds,
             args.busy,
+            if args.busy { args.hogs } else { 0 },
             if args.busy { args.limit.to_string() } else { "null".to_string() },
         )
         .unwrap();

@@ -9,6 +9,9 @@
 #   scripts/side_by_side.sh --busy       the seed's pipeline next to three `yes`
 #                                        processes (a few minutes; each run stops
 #                                        after 10 s) -> book/src/results/side_by_side_busy.{md,json}
+#   scripts/side_by_side.sh --busy --hogs 0
+#                                        the same loads on an idle machine, to compare
+#                                        -> book/src/results/side_by_side_busy_hogs0.{md,json}
 #   scripts/side_by_side.sh --out DIR    write somewhere else
 #
 # Any other argument goes to the bench: --rounds R, --items N, --load NAME...,
@@ -23,10 +26,12 @@ while [ $# -gt 0 ]; do
     case $1 in
         --out) out=$2; shift ;;
         --busy) name=side_by_side_busy; args+=("$1") ;;
+        --hogs) [ "$2" = 3 ] || suffix=_hogs$2; args+=("$1" "$2"); shift ;;
         *) args+=("$1") ;;
     esac
     shift
 done
+name=$name${suffix:-}
 mkdir -p "$out"
 
 cargo bench --no-run --bench side_by_side
