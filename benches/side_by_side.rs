@@ -520,7 +520,11 @@ fn main() {
 
     let context = Context::now(&argv);
     let limit = Duration::from_secs_f64(args.limit);
-    let hogs = if args.busy { start_hogs(args.hogs) } else { Vec::new() };
+    let hogs = if args.busy {
+        start_hogs(args.hogs)
+    } else {
+        Vec::new()
+    };
     let mut results = Vec::new();
     for load in &loads {
         let mut runs = Vec::new();

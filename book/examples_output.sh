@@ -93,6 +93,13 @@ capture ch06-pipeline \
 capture ch06-thumbnails \
     cargo run --quiet --release --example thumbnails
 
+# Chapter 13: what a yield costs, on an idle machine and next to three
+# CPU-bound processes (the example starts and stops them).
+capture ch13-yield-cost-idle \
+    cargo run --quiet --release --example yield_cost
+capture ch13-yield-cost-busy \
+    cargo run --quiet --release --example yield_cost -- --hogs 3
+
 # The thumbnails job on a folder with one file that is not a PNG image: 20
 # of the test images drawn by the run above, and a text file named like them.
 if wanted ch06-thumbnails-broken; then

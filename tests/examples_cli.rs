@@ -23,7 +23,7 @@ use image::{ImageFormat, RgbImage};
 
 /// Every example, with the options its `--help` must list (the scripts, CI
 /// and the book use them).
-const EXAMPLES: [(&str, &[&str]); 5] = [
+const EXAMPLES: [(&str, &[&str]); 6] = [
     (
         "producer_consumer",
         &["--delay-ms", "--items", "--capacity"],
@@ -49,6 +49,7 @@ const EXAMPLES: [(&str, &[&str]); 5] = [
         ],
     ),
     ("memory", &["--items"]),
+    ("yield_cost", &["--threads", "--yields", "--hogs"]),
     (
         "thumbnails",
         &[
@@ -185,10 +186,10 @@ fn every_example_refuses_unknown_flags_missing_values_and_non_numbers() {
         // The last flag, so that no other flag can be taken for its value.
         let flag = flags.iter().rev().find(|f| **f != "--json").unwrap();
         assert_refused(name, &[flag], &format!("a value is required for '{flag} "));
-        let number = if name == "thumbnails" {
-            "--count"
-        } else {
-            "--items"
+        let number = match name {
+            "thumbnails" => "--count",
+            "yield_cost" => "--yields",
+            _ => "--items",
         };
         assert_refused(
             name,
@@ -220,6 +221,8 @@ fn out_of_range_values_are_usage_errors() {
             "'60001' for '--delay-ms ",
         ),
         ("busy_polling", &["--items", "0"], "'0' for '--items "),
+        ("yield_cost", &["--threads", "0"], "'0' for '--threads "),
+        ("yield_cost", &["--hogs", "65"], "'65' for '--hogs "),
         (
             "busy_polling",
             &["--strategy", "spin"],

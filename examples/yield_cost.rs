@@ -1,0 +1,107 @@
+//! How long does `thread::yield_now()` take? On an idle machine, a few
+//! microseconds: the core goes to another runnable thread of ours, or comes
+//! straight back. Next to programs that keep the cores busy, a yield can hand
+//! the core to one of them for a whole time slice. Step 6's waiting
+//! (`Patience`, in `src/queue/sleepers.rs`) is built on this measurement.
+//!
+//! ```console
+//! $ cargo run --release --example yield_cost                # 12 threads, idle machine
+//! $ cargo run --release --example yield_cost -- --hogs 3    # next to three `yes > /dev/null`
+//! ```
+
+#[path = "common/cli.rs"]
+mod cli;
+
+use std::process::{Child, Command, Stdio};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use clap::Parser;
+
+/// Times every `thread::yield_now()` of a few threads that do nothing else.
+#[derive(Parser)]
+#[command(name = "yield_cost")]
+struct Args {
+    /// Threads that yield at the same time (the seed's pipeline has 12).
+    #[arg(long, default_value_t = 12, value_parser = clap::value_parser!(u32).range(1..=1024))]
+    threads: u32,
+    /// Yields per thread.
+    #[arg(long, default_value_t = 2000, value_parser = clap::value_parser!(u32).range(1..))]
+    yields: u32,
+    /// CPU-bound `yes > /dev/null` processes to start beside them (and stop at the end).
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=64))]
+    hogs: u32,
+}
+
+/// A `yes > /dev/null` that is killed and reaped when dropped.
+struct Hog(Child);
+
+impl Drop for Hog {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn main() {
+    let args: Args = cli::parse();
+    let _hogs: Vec<Hog> = (0..args.hogs)
+        .map(|_| {
+            let child = Command::new("yes")
+                .stdout(Stdio::null())
+                .spawn()
+                .unwrap_or_else(|e| {
+                    eprintln!("yield_cost: cannot start `yes`: {e}");
+                    std::process::exit(1)
+                });
+            Hog(child)
+        })
+        .collect();
+
+    let yields = args.yields;
+    let mut times: Vec<Duration> = thread::scope(|s| {
+        let threads: Vec<_> = (0..args.threads)
+            .map(|_| {
+                s.spawn(move || {
+                    (0..yields)
+                        .map(|_| {
+                            let start = Instant::now();
+                            thread::yield_now();
+                            start.elapsed()
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        threads
+            .into_iter()
+            .flat_map(|t| t.join().expect("a yielding thread panicked"))
+            .collect()
+    });
+    times.sort();
+
+    let n = times.len();
+    let at = |q: f64| times[((n - 1) as f64 * q).round() as usize];
+    println!(
+        "{} threads x {} yields, next to {} busy processes",
+        args.threads, args.yields, args.hogs
+    );
+    println!(
+        "median {:?}   90th percentile {:?}   99th percentile {:?}   longest {:?}",
+        at(0.5),
+        at(0.9),
+        at(0.99),
+        times[n - 1]
+    );
+    for limit_us in [100, 500, 2000] {
+        let over = times
+            .iter()
+            .filter(|t| **t > Duration::from_micros(limit_us))
+            .count();
+        println!(
+            "longer than {:>5} us: {over:>6} of {n} ({:.1} %)",
+            limit_us,
+            100.0 * over as f64 / n as f64
+        );
+    }
+}
