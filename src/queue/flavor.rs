@@ -14,14 +14,15 @@
 //!   unbounded step.
 //!
 //! Both have the same methods, errors and promises, so this type only
-//! passes each call on: one `match` on the flavor per
-//! call, a branch that always goes the same way for a given queue. The
-//! iterator and the `close_on_drop` guard do the same.
+//! passes each call on: one `match` on the flavor per call, a branch that
+//! always goes the same way for a given queue. The iterator and the
+//! `close_on_drop` guard do the same.
 //!
 //! Where the two flavors differ, the difference is one the contract allows,
 //! and each is documented on the method it concerns:
-//! - a bounded queue allocates all of its slots when it is made; an
-//!   unbounded one grows as items come;
+//! - a bounded queue allocates all of its slots when it is made, and
+//!   refuses a capacity too large for the ring's positions; an unbounded
+//!   one grows as items come;
 //! - on a bounded queue, an iterator adds its marks to the count of
 //!   unfinished tasks in batches, so
 //!   [`unfinished_tasks`](ClosableQueue::unfinished_tasks) may still count
