@@ -10,8 +10,13 @@
 //! | 2 | [`BlockingQueue`] | a `Condvar`: `get` sleeps until an item arrives | `queue.Queue()` |
 //! | 3 | [`BoundedQueue`] | a capacity: `put` sleeps while full (backpressure) | `queue.Queue(maxsize)` |
 //! | 4 | [`queue::closable::ClosableQueue`] | `close`, iteration that ends, `task_done`/`join` | `ClosableQueue` |
-//! | 5 | [`ClosableQueue`] ([`queue::fast`]) | the same API as step 4, faster under contention: waits with `Backoff` before it sleeps | none: CPython's `queue.Queue` sleeps at once |
-//! | 6 | [`queue::ring::ClosableQueue`] (in progress) | bounded only: a ring of stamped slots, no lock on the fast path | none |
+//! | 5 | [`queue::fast::ClosableQueue`] | the same API as step 4, faster under contention: waits with `Backoff` before it sleeps | none: CPython's `queue.Queue` sleeps at once |
+//! | 6 | [`queue::ring::ClosableQueue`] | bounded only: a ring of stamped slots, no lock on the fast path | none |
+//!
+//! The crate root's [`ClosableQueue`] is the one to use: it picks its
+//! flavor when it is made. [`ClosableQueue::bounded`] runs on step 6, the
+//! ring; [`ClosableQueue::unbounded`] on step 5, until an unbounded step
+//! with no lock exists ([`queue::flavor`] says more).
 //!
 //! All queues are FIFO, `Send + Sync` when `T: Send`, shared with `Arc` or
 //! scoped threads, and `UnwindSafe`: no user code ever runs while a queue's
@@ -94,7 +99,7 @@ pub use error::{
 pub use queue::Queue;
 pub use queue::blocking::BlockingQueue;
 pub use queue::bounded::BoundedQueue;
-pub use queue::fast::{ClosableQueue, CloseOnDrop, Iter};
+pub use queue::flavor::{ClosableQueue, CloseOnDrop, Iter};
 pub use queue::polling::PollingQueue;
 // pipeline re-exports (issue 4) go below this line.
 pub use pipeline::{

@@ -2,11 +2,14 @@
 //! The public API of `ClosableQueue`, one behaviour per test: every error
 //! path and every blocking path of DESIGN.md's contract.
 //!
-//! The tests are written once, in `closable_api/cases.rs`, and run on both
-//! closable queues: `step4::cases::*` on `queue::closable::ClosableQueue`
-//! (step 4), `step5::cases::*` on `queue::fast::ClosableQueue` (step 5, the
-//! one the crate root exports). What does not depend on the queue (error
-//! messages, auto traits of every queue) is checked once, in this file.
+//! The tests are written once, in `closable_api/cases.rs`, and run on every
+//! closable queue: `step4::cases::*` on `queue::closable::ClosableQueue`
+//! (step 4), `step5::cases::*` on `queue::fast::ClosableQueue` (step 5),
+//! `step6::cases::*` on `queue::ring::ClosableQueue` (step 6), and
+//! `root_bounded::cases::*` and `root_unbounded::cases::*` on the crate
+//! root's `ClosableQueue`, made bounded and unbounded. What does not depend
+//! on the queue (error messages, auto traits of every queue, which step the
+//! crate root picks) is checked once, in this file.
 //!
 //! Tests of a blocking path start the thread that must block with
 //! `common::spawn_until_blocked`, which returns once that thread sleeps inside
@@ -34,7 +37,7 @@ mod step4 {
     mod cases;
 }
 
-/// Step 5: `queue::fast::ClosableQueue`, which the crate root exports.
+/// Step 5: `queue::fast::ClosableQueue`.
 #[path = "closable_api"]
 mod step5 {
     use queuelab::queue::fast::ClosableQueue;
@@ -57,10 +60,61 @@ mod step6 {
     mod cases;
 }
 
+/// The crate root's `ClosableQueue` made with `bounded`, which runs on step
+/// 6: where a case asks for an unbounded queue, a ring larger than any case
+/// fills stands in, as for step 6.
+#[path = "closable_api"]
+mod root_bounded {
+    use queuelab::ClosableQueue;
+    fn unbounded<T>() -> ClosableQueue<T> {
+        ClosableQueue::bounded(1 << 16)
+    }
+    #[allow(clippy::duplicate_mod)] // step4 loads the same file, on purpose
+    mod cases;
+}
+
+/// The crate root's `ClosableQueue` made with `unbounded`, which runs on
+/// step 5 (its cases that ask for a bounded queue run on step 6).
+#[path = "closable_api"]
+mod root_unbounded {
+    use queuelab::ClosableQueue;
+    fn unbounded<T>() -> ClosableQueue<T> {
+        ClosableQueue::unbounded()
+    }
+    #[allow(clippy::duplicate_mod)] // step4 loads the same file, on purpose
+    mod cases;
+}
+
 #[test]
 fn capacity_is_none_when_unbounded() {
     assert_eq!(closable::ClosableQueue::<u8>::unbounded().capacity(), None);
     assert_eq!(fast::ClosableQueue::<u8>::unbounded().capacity(), None);
+    assert_eq!(queuelab::ClosableQueue::<u8>::unbounded().capacity(), None);
+}
+
+/// The crate root's `bounded` makes step 6's ring, not step 5: a capacity
+/// too large for the ring's positions panics with the ring's message, where
+/// step 5, which allocates as items come, accepts it.
+#[test]
+fn the_root_queue_made_bounded_runs_on_the_ring() {
+    let too_large = usize::MAX / 2;
+    assert_eq!(
+        fast::ClosableQueue::<u8>::bounded(too_large).capacity(),
+        Some(too_large)
+    );
+    let made = panic::catch_unwind(|| queuelab::ClosableQueue::<u8>::bounded(too_large));
+    let Err(payload) = made else {
+        panic!("the root queue accepted a capacity the ring cannot hold: not the ring");
+    };
+    let message = panic_message(&*payload);
+    assert!(
+        message.contains("capacity too large for the ring's positions"),
+        "{message}"
+    );
+    assert_eq!(
+        queuelab::ClosableQueue::<u8>::bounded(3).capacity(),
+        Some(3)
+    );
 }
 
 /// The text of a panic payload (`panic!` gives a `&str` or a `String`).
@@ -145,11 +199,13 @@ fn every_queue_is_send_and_sync_when_its_items_are_send() {
     is_send_sync::<BoundedQueue<Cell<u8>>>();
     is_send_sync::<closable::ClosableQueue<Cell<u8>>>();
     is_send_sync::<fast::ClosableQueue<Cell<u8>>>();
+    is_send_sync::<queuelab::ClosableQueue<Cell<u8>>>();
     is_queue::<PollingQueue<Cell<u8>>, Cell<u8>>();
     is_queue::<BlockingQueue<Cell<u8>>, Cell<u8>>();
     is_queue::<BoundedQueue<Cell<u8>>, Cell<u8>>();
     is_queue::<closable::ClosableQueue<Cell<u8>>, Cell<u8>>();
     is_queue::<fast::ClosableQueue<Cell<u8>>, Cell<u8>>();
+    is_queue::<queuelab::ClosableQueue<Cell<u8>>, Cell<u8>>();
 }
 
 #[test]
@@ -162,9 +218,11 @@ fn every_queue_is_unwind_safe_whatever_its_items() {
     is_unwind_safe::<BoundedQueue<&mut u8>>();
     is_unwind_safe::<closable::ClosableQueue<&mut u8>>();
     is_unwind_safe::<fast::ClosableQueue<&mut u8>>();
+    is_unwind_safe::<queuelab::ClosableQueue<&mut u8>>();
     is_unwind_safe::<PollingQueue<Cell<u8>>>();
     is_unwind_safe::<BlockingQueue<Cell<u8>>>();
     is_unwind_safe::<BoundedQueue<Cell<u8>>>();
     is_unwind_safe::<closable::ClosableQueue<Cell<u8>>>();
     is_unwind_safe::<fast::ClosableQueue<Cell<u8>>>();
+    is_unwind_safe::<queuelab::ClosableQueue<Cell<u8>>>();
 }

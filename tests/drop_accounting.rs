@@ -6,9 +6,11 @@
 //! dropped is a leak (or an item lost).
 //!
 //! The `ClosableQueue` tests are written once, in `drop_accounting/cases.rs`,
-//! and run on both closable queues: `step4::cases::*` on
+//! and run on every closable queue: `step4::cases::*` on
 //! `queue::closable::ClosableQueue`, `step5::cases::*` on
-//! `queue::fast::ClosableQueue` (the crate root's).
+//! `queue::fast::ClosableQueue`, `step6::cases::*` on
+//! `queue::ring::ClosableQueue`, and `root_bounded::cases::*` and
+//! `root_unbounded::cases::*` on the crate root's `ClosableQueue`.
 //!
 //! Each test has its own `Ledger`, so the tests can run in parallel.
 
@@ -29,7 +31,7 @@ mod step4 {
     mod cases;
 }
 
-/// Step 5: `queue::fast::ClosableQueue`, which the crate root exports.
+/// Step 5: `queue::fast::ClosableQueue`.
 #[path = "drop_accounting"]
 mod step5 {
     use queuelab::queue::fast::ClosableQueue;
@@ -47,6 +49,31 @@ mod step6 {
     use queuelab::queue::ring::ClosableQueue;
     fn unbounded<T>() -> ClosableQueue<T> {
         ClosableQueue::bounded(1 << 16)
+    }
+    #[allow(clippy::duplicate_mod)] // step4 loads the same file, on purpose
+    mod cases;
+}
+
+/// The crate root's `ClosableQueue` made with `bounded`, which runs on step
+/// 6: where a case asks for an unbounded queue, a ring larger than any case
+/// fills stands in, as for step 6.
+#[path = "drop_accounting"]
+mod root_bounded {
+    use queuelab::ClosableQueue;
+    fn unbounded<T>() -> ClosableQueue<T> {
+        ClosableQueue::bounded(1 << 16)
+    }
+    #[allow(clippy::duplicate_mod)] // step4 loads the same file, on purpose
+    mod cases;
+}
+
+/// The crate root's `ClosableQueue` made with `unbounded`, which runs on
+/// step 5 (its cases that ask for a bounded queue run on step 6).
+#[path = "drop_accounting"]
+mod root_unbounded {
+    use queuelab::ClosableQueue;
+    fn unbounded<T>() -> ClosableQueue<T> {
+        ClosableQueue::unbounded()
     }
     #[allow(clippy::duplicate_mod)] // step4 loads the same file, on purpose
     mod cases;

@@ -1,9 +1,11 @@
 #![cfg(not(loom))]
-//! Model test for both closable queues, step 4 (`queue::closable`) and step 5
-//! (`queue::fast`): proptest runs random sequences of operations on the real
-//! queue and on a model, a `VecDeque` plus a `closed` flag, an `unfinished`
-//! counter and a `taken` counter (items a `get` took that `task_done` may
-//! still mark), and checks that every answer matches. After every
+//! Model test for every closable queue, step 4 (`queue::closable`), step 5
+//! (`queue::fast`), step 6 (`queue::ring`) and the crate root's
+//! `ClosableQueue`, made bounded and unbounded: proptest runs random
+//! sequences of operations on the real queue and on a model, a `VecDeque`
+//! plus a `closed` flag, an `unfinished` counter and a `taken` counter
+//! (items a `get` took that `task_done` may still mark), and checks that
+//! every answer matches. After every
 //! operation it also compares the observers: `len`, `is_empty`, `is_closed`,
 //! `unfinished_tasks` and `capacity`.
 //!
@@ -26,7 +28,7 @@ mod step4 {
     mod cases;
 }
 
-/// Step 5: `queue::fast::ClosableQueue`, which the crate root exports.
+/// Step 5: `queue::fast::ClosableQueue`.
 #[path = "model_closable"]
 mod step5 {
     use queuelab::queue::fast::ClosableQueue;
@@ -44,6 +46,31 @@ mod step6 {
     use queuelab::queue::ring::ClosableQueue;
     fn unbounded<T>() -> ClosableQueue<T> {
         ClosableQueue::bounded(1 << 16)
+    }
+    #[allow(clippy::duplicate_mod)] // step4 loads the same file, on purpose
+    mod cases;
+}
+
+/// The crate root's `ClosableQueue` made with `bounded`, which runs on step
+/// 6: where a case asks for an unbounded queue, a ring larger than any case
+/// fills stands in, as for step 6.
+#[path = "model_closable"]
+mod root_bounded {
+    use queuelab::ClosableQueue;
+    fn unbounded<T>() -> ClosableQueue<T> {
+        ClosableQueue::bounded(1 << 16)
+    }
+    #[allow(clippy::duplicate_mod)] // step4 loads the same file, on purpose
+    mod cases;
+}
+
+/// The crate root's `ClosableQueue` made with `unbounded`, which runs on
+/// step 5 (its cases that ask for a bounded queue run on step 6).
+#[path = "model_closable"]
+mod root_unbounded {
+    use queuelab::ClosableQueue;
+    fn unbounded<T>() -> ClosableQueue<T> {
+        ClosableQueue::unbounded()
     }
     #[allow(clippy::duplicate_mod)] // step4 loads the same file, on purpose
     mod cases;

@@ -1,7 +1,8 @@
 #![cfg(not(loom))]
-//! Conservation while `close` races the producers, for both closable
-//! queues: step 4 (`queue::closable`) and step 5 (`queue::fast`, the crate
-//! root's `ClosableQueue`).
+//! Conservation while `close` races the producers, for every closable
+//! queue: step 4 (`queue::closable`), step 5 (`queue::fast`), step 6
+//! (`queue::ring`) and the crate root's `ClosableQueue`, made bounded and
+//! unbounded.
 //!
 //! M producers each try to put all of their items; N consumers take items
 //! with `for item in &queue` until it is closed and drained; at some point
@@ -11,7 +12,8 @@
 //! producer's refused items must be exactly its last ones.
 //!
 //! The runner and the tests are written once, in `stress_close/cases.rs`,
-//! and run as `step4::cases::*` and `step5::cases::*`.
+//! and run as `step4::cases::*`, `step5::cases::*`, `step6::cases::*`,
+//! `root_bounded::cases::*` and `root_unbounded::cases::*`.
 //!
 //! Size: at least 1,000,000 items per queue in release builds
 //! (`cargo test --release --test 'stress_*'`), 20,000 in debug builds.
@@ -28,7 +30,7 @@ mod step4 {
     mod cases;
 }
 
-/// Step 5: `queue::fast::ClosableQueue`, which the crate root exports.
+/// Step 5: `queue::fast::ClosableQueue`.
 #[path = "stress_close"]
 mod step5 {
     use queuelab::queue::fast::ClosableQueue;
@@ -46,6 +48,31 @@ mod step6 {
     use queuelab::queue::ring::ClosableQueue;
     fn unbounded<T>() -> ClosableQueue<T> {
         ClosableQueue::bounded(1 << 16)
+    }
+    #[allow(clippy::duplicate_mod)] // step4 loads the same file, on purpose
+    mod cases;
+}
+
+/// The crate root's `ClosableQueue` made with `bounded`, which runs on step
+/// 6: where a case asks for an unbounded queue, a ring larger than any case
+/// fills stands in, as for step 6.
+#[path = "stress_close"]
+mod root_bounded {
+    use queuelab::ClosableQueue;
+    fn unbounded<T>() -> ClosableQueue<T> {
+        ClosableQueue::bounded(1 << 16)
+    }
+    #[allow(clippy::duplicate_mod)] // step4 loads the same file, on purpose
+    mod cases;
+}
+
+/// The crate root's `ClosableQueue` made with `unbounded`, which runs on
+/// step 5 (its cases that ask for a bounded queue run on step 6).
+#[path = "stress_close"]
+mod root_unbounded {
+    use queuelab::ClosableQueue;
+    fn unbounded<T>() -> ClosableQueue<T> {
+        ClosableQueue::unbounded()
     }
     #[allow(clippy::duplicate_mod)] // step4 loads the same file, on purpose
     mod cases;

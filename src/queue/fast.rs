@@ -5,8 +5,9 @@
 //! FIFO, no item lost, `close`/`close_now`, `task_done`/`join`, iteration
 //! that ends; `UnwindSafe` for the same reason. Only how a thread waits has
 //! changed, and `diff src/queue/closable.rs src/queue/fast.rs` shows all of
-//! it. Since this step the crate root exports this queue as
-//! `queuelab::ClosableQueue`.
+//! it. Until step 7 exists, the crate root's `queuelab::ClosableQueue` runs
+//! on this step when it is made with `unbounded()`
+//! ([`queue::flavor`](crate::queue::flavor)).
 //!
 //! **Where step 4 loses its time.** Not in the lock: in sleeping. Whenever a
 //! consumer finds the queue empty, or a producer finds it full, step 4 goes
@@ -61,7 +62,7 @@ use crate::sync::{AtomicUsize, Backoff, Condvar, Mutex, MutexGuard, Ordering};
 ///
 /// ```
 /// use std::thread;
-/// use queuelab::ClosableQueue;
+/// use queuelab::queue::fast::ClosableQueue;
 ///
 /// let q = ClosableQueue::bounded(4);
 /// thread::scope(|s| {
@@ -127,7 +128,7 @@ impl<T> ClosableQueue<T> {
     /// An empty queue with no bound: `put` never waits.
     ///
     /// ```
-    /// let q = queuelab::ClosableQueue::<u32>::unbounded();
+    /// let q = queuelab::queue::fast::ClosableQueue::<u32>::unbounded();
     /// assert_eq!(q.capacity(), None);
     /// ```
     pub fn unbounded() -> Self {
@@ -143,12 +144,12 @@ impl<T> ClosableQueue<T> {
     /// crossbeam's capacity 0 means "rendezvous"; this crate refuses to guess.
     ///
     /// ```
-    /// let q = queuelab::ClosableQueue::<u32>::bounded(8);
+    /// let q = queuelab::queue::fast::ClosableQueue::<u32>::bounded(8);
     /// assert_eq!(q.capacity(), Some(8));
     /// ```
     ///
     /// ```should_panic
-    /// let q = queuelab::ClosableQueue::<u32>::bounded(0); // panics: say what you mean
+    /// let q = queuelab::queue::fast::ClosableQueue::<u32>::bounded(0); // panics: say what you mean
     /// ```
     // ANCHOR: bounded
     pub fn bounded(capacity: usize) -> Self {
@@ -228,7 +229,7 @@ impl<T> ClosableQueue<T> {
     /// `Err(Closed(item))`.
     ///
     /// ```
-    /// use queuelab::{ClosableQueue, Closed};
+    /// use queuelab::{queue::fast::ClosableQueue, Closed};
     /// let q = ClosableQueue::unbounded();
     /// assert_eq!(q.put(1), Ok(()));
     /// q.close();
@@ -256,7 +257,7 @@ impl<T> ClosableQueue<T> {
     /// [`TryPutError::Closed`].
     ///
     /// ```
-    /// use queuelab::{ClosableQueue, TryPutError};
+    /// use queuelab::{queue::fast::ClosableQueue, TryPutError};
     /// let q = ClosableQueue::bounded(1);
     /// assert_eq!(q.try_put('a'), Ok(()));
     /// assert_eq!(q.try_put('b'), Err(TryPutError::Full('b')));
@@ -283,7 +284,7 @@ impl<T> ClosableQueue<T> {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use queuelab::{ClosableQueue, PutTimeoutError};
+    /// use queuelab::{queue::fast::ClosableQueue, PutTimeoutError};
     /// let q = ClosableQueue::bounded(1);
     /// q.put(1).unwrap();
     /// assert_eq!(q.put_timeout(2, Duration::from_millis(1)), Err(PutTimeoutError::Timeout(2)));
@@ -311,7 +312,7 @@ impl<T> ClosableQueue<T> {
     /// `close` are still handed out.
     ///
     /// ```
-    /// let q = queuelab::ClosableQueue::unbounded();
+    /// let q = queuelab::queue::fast::ClosableQueue::unbounded();
     /// q.put('a').unwrap();
     /// q.close();
     /// assert_eq!(q.get(), Some('a'));
@@ -349,7 +350,7 @@ impl<T> ClosableQueue<T> {
     /// if none will ever come.
     ///
     /// ```
-    /// use queuelab::{ClosableQueue, TryGetError};
+    /// use queuelab::{queue::fast::ClosableQueue, TryGetError};
     /// let q = ClosableQueue::<u8>::unbounded();
     /// assert_eq!(q.try_get(), Err(TryGetError::Empty));
     /// ```
@@ -375,7 +376,7 @@ impl<T> ClosableQueue<T> {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use queuelab::{ClosableQueue, GetTimeoutError};
+    /// use queuelab::{queue::fast::ClosableQueue, GetTimeoutError};
     /// let q = ClosableQueue::<u8>::bounded(1);
     /// assert_eq!(q.get_timeout(Duration::from_millis(1)), Err(GetTimeoutError::Timeout));
     /// ```
@@ -406,7 +407,7 @@ impl<T> ClosableQueue<T> {
     /// closed it.
     ///
     /// ```
-    /// let q = queuelab::ClosableQueue::<u8>::unbounded();
+    /// let q = queuelab::queue::fast::ClosableQueue::<u8>::unbounded();
     /// assert!(q.close());
     /// assert!(!q.close());
     /// assert!(q.is_closed());
@@ -431,7 +432,7 @@ impl<T> ClosableQueue<T> {
     /// that consumers already took.
     ///
     /// ```
-    /// let q = queuelab::ClosableQueue::unbounded();
+    /// let q = queuelab::queue::fast::ClosableQueue::unbounded();
     /// q.put(1).unwrap();
     /// q.put(2).unwrap();
     /// assert_eq!(q.close_now(), vec![1, 2]);
@@ -458,7 +459,7 @@ impl<T> ClosableQueue<T> {
     /// been called. Unlike `len`, this never goes stale once it is `true`.
     ///
     /// ```
-    /// let q = queuelab::ClosableQueue::<u8>::unbounded();
+    /// let q = queuelab::queue::fast::ClosableQueue::<u8>::unbounded();
     /// assert!(!q.is_closed());
     /// ```
     pub fn is_closed(&self) -> bool {
@@ -470,7 +471,7 @@ impl<T> ClosableQueue<T> {
     /// to decide whether a `get` will wait (seed 000).
     ///
     /// ```
-    /// let q = queuelab::ClosableQueue::unbounded();
+    /// let q = queuelab::queue::fast::ClosableQueue::unbounded();
     /// q.put(()).unwrap();
     /// assert_eq!(q.len(), 1);
     /// ```
@@ -483,7 +484,7 @@ impl<T> ClosableQueue<T> {
     /// `len() == 0`, with the same caveat: it may be stale when it returns.
     ///
     /// ```
-    /// assert!(queuelab::ClosableQueue::<()>::unbounded().is_empty());
+    /// assert!(queuelab::queue::fast::ClosableQueue::<()>::unbounded().is_empty());
     /// ```
     pub fn is_empty(&self) -> bool {
         self.len() == 0
@@ -492,7 +493,7 @@ impl<T> ClosableQueue<T> {
     /// The most items the queue holds at once; `None` when unbounded.
     ///
     /// ```
-    /// assert_eq!(queuelab::ClosableQueue::<()>::bounded(3).capacity(), Some(3));
+    /// assert_eq!(queuelab::queue::fast::ClosableQueue::<()>::bounded(3).capacity(), Some(3));
     /// ```
     pub fn capacity(&self) -> Option<usize> {
         self.capacity
@@ -519,7 +520,7 @@ impl<T> ClosableQueue<T> {
     /// with `get`, and spends that item's mark.
     ///
     /// ```
-    /// let q = queuelab::ClosableQueue::unbounded();
+    /// let q = queuelab::queue::fast::ClosableQueue::unbounded();
     /// q.put("job").unwrap();
     /// let job = q.get().unwrap();
     /// assert_eq!(q.unfinished_tasks(), 1); // taken, but not yet done
@@ -563,7 +564,7 @@ impl<T> ClosableQueue<T> {
     /// are done.
     ///
     /// ```
-    /// let q = queuelab::ClosableQueue::<u8>::unbounded();
+    /// let q = queuelab::queue::fast::ClosableQueue::<u8>::unbounded();
     /// q.join(); // nothing was ever put: returns at once
     /// ```
     // ANCHOR: join
@@ -579,7 +580,7 @@ impl<T> ClosableQueue<T> {
     /// those that consumers are working on.
     ///
     /// ```
-    /// let q = queuelab::ClosableQueue::unbounded();
+    /// let q = queuelab::queue::fast::ClosableQueue::unbounded();
     /// q.put(1).unwrap();
     /// assert_eq!(q.unfinished_tasks(), 1);
     /// ```
@@ -598,7 +599,7 @@ impl<T> ClosableQueue<T> {
     /// returns [`TaskDoneError`].
     ///
     /// ```
-    /// let q = queuelab::ClosableQueue::unbounded();
+    /// let q = queuelab::queue::fast::ClosableQueue::unbounded();
     /// q.put(1).unwrap();
     /// q.put(2).unwrap();
     /// q.close();
@@ -621,7 +622,7 @@ impl<T> ClosableQueue<T> {
     ///
     /// ```
     /// use std::{panic, thread};
-    /// use queuelab::ClosableQueue;
+    /// use queuelab::queue::fast::ClosableQueue;
     ///
     /// let q = ClosableQueue::bounded(2);
     /// let run = panic::catch_unwind(|| {
@@ -648,7 +649,7 @@ impl<T> ClosableQueue<T> {
 /// [`ClosableQueue::close_on_drop`].
 ///
 /// ```
-/// let q = queuelab::ClosableQueue::<u8>::unbounded();
+/// let q = queuelab::queue::fast::ClosableQueue::<u8>::unbounded();
 /// {
 ///     let _closer = q.close_on_drop();
 ///     assert!(!q.is_closed());
@@ -675,7 +676,7 @@ impl<T> fmt::Debug for CloseOnDrop<'_, T> {
 /// The iterator of [`ClosableQueue::iter`] and of `for item in &queue`.
 ///
 /// ```
-/// let q = queuelab::ClosableQueue::unbounded();
+/// let q = queuelab::queue::fast::ClosableQueue::unbounded();
 /// q.put("a").unwrap();
 /// let mut it = q.iter();
 /// assert_eq!(it.next(), Some("a"));

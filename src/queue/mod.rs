@@ -12,6 +12,7 @@ pub mod blocking;
 pub mod bounded;
 pub mod closable;
 pub mod fast;
+pub mod flavor;
 pub mod polling;
 pub mod ring;
 mod sleepers;

@@ -3,7 +3,8 @@
 //! Same methods, errors and promises as step 5
 //! ([`queue::fast::ClosableQueue`](crate::queue::fast::ClosableQueue)),
 //! but bounded only: there is no `unbounded()` here (step 7 will bring
-//! one).
+//! one). The crate root's `queuelab::ClosableQueue` runs on this step when
+//! it is made with `bounded(n)` ([`queue::flavor`](crate::queue::flavor)).
 //!
 //! **Where step 5 loses its time.** One lock guards both ends. A producer
 //! and a consumer on two cores hand the lock's cache line back and forth for
