@@ -21,7 +21,7 @@ use std::any::Any;
 use std::cell::Cell;
 use std::panic::{self, RefUnwindSafe, UnwindSafe};
 
-use queuelab::queue::{closable, fast};
+use queuelab::queue::{closable, fast, ring};
 use queuelab::{
     BlockingQueue, BoundedQueue, Closed, GetTimeoutError, PollingQueue, PutTimeoutError, Queue,
     TaskDoneError, TryGetError, TryPutError,
@@ -90,6 +90,21 @@ fn capacity_is_none_when_unbounded() {
     assert_eq!(closable::ClosableQueue::<u8>::unbounded().capacity(), None);
     assert_eq!(fast::ClosableQueue::<u8>::unbounded().capacity(), None);
     assert_eq!(queuelab::ClosableQueue::<u8>::unbounded().capacity(), None);
+}
+
+/// `usize::MAX` slots cannot be counted in positions: a clear panic, not an
+/// arithmetic overflow.
+#[test]
+fn the_ring_refuses_usize_max_with_its_own_message() {
+    let made = panic::catch_unwind(|| ring::ClosableQueue::<u8>::bounded(usize::MAX));
+    let Err(payload) = made else {
+        panic!("bounded(usize::MAX) made a ring");
+    };
+    let message = panic_message(&*payload);
+    assert!(
+        message.contains("capacity too large for the ring's positions"),
+        "{message}"
+    );
 }
 
 /// The crate root's `bounded` makes step 6's ring, not step 5: a capacity

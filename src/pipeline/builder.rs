@@ -280,11 +280,14 @@ impl<'a, In: Send + 'a, T: Send + 'a> Pipeline<'a, In, T> {
     /// [`output_capacity`](Self::output_capacity)); `None` for unbounded.
     /// It applies to stages added before and after this call. The default
     /// is `Some(64)`: bounded, so that a slow stage makes the stages before
-    /// it wait instead of letting items pile up in memory.
+    /// it wait instead of letting items pile up in memory. A bounded queue
+    /// allocates all its slots when the run starts (it is step 6's ring), so
+    /// ask for the bound you mean, not a huge one in place of `None`.
     ///
     /// # Panics
     ///
-    /// If `capacity` is `Some(0)` (see [`ClosableQueue::bounded`]).
+    /// If `capacity` is `Some(0)` (see [`ClosableQueue::bounded`]); when
+    /// the run starts, if a capacity is too large for the ring's positions.
     ///
     /// ```
     /// use queuelab::Pipeline;

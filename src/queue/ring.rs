@@ -161,8 +161,9 @@ impl<T> ClosableQueue<T> {
     // ANCHOR: bounded
     pub fn bounded(capacity: usize) -> Self {
         assert!(capacity > 0, "{ZERO_CAPACITY}");
-        let closed_bit = (capacity + 1)
-            .checked_next_power_of_two()
+        let closed_bit = capacity
+            .checked_add(1)
+            .and_then(usize::checked_next_power_of_two)
             .filter(|bit| *bit <= usize::MAX / 4)
             .expect("capacity too large for the ring's positions");
         let slots = (0..capacity)
