@@ -29,6 +29,7 @@ use common::{Cap, Crossbeam, Flume, Kanal};
 
 type Closable = queuelab::queue::closable::ClosableQueue<u64>;
 type Fast = queuelab::queue::fast::ClosableQueue<u64>;
+type Ring = queuelab::queue::ring::ClosableQueue<u64>;
 
 /// Items per run. The seed uses 1,000; 10,000 makes the queues, not thread
 /// start-up, the bulk of the time. book/python/ uses the same number.
@@ -55,6 +56,10 @@ fn pipelines(c: &mut Criterion) {
             };
             add("closable", seed_pipeline::<Closable>);
             add("fast", seed_pipeline::<Fast>);
+            if cap != Cap::Unbounded {
+                // Step 6 is bounded only.
+                add("ring", seed_pipeline::<Ring>);
+            }
             add("crossbeam", channel_pipeline::<Crossbeam>);
             add("flume", channel_pipeline::<Flume>);
             add("kanal", channel_pipeline::<Kanal>);

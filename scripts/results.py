@@ -23,8 +23,8 @@ import statistics
 import subprocess
 from html import escape
 
-QUEUE_IMPLS = ["polling", "blocking", "bounded", "closable", "fast", "crossbeam", "std"]
-PIPE_IMPLS = ["closable", "fast", "crossbeam", "polling-10ms"]
+QUEUE_IMPLS = ["polling", "blocking", "bounded", "closable", "fast", "ring", "crossbeam", "flume", "kanal", "std"]
+PIPE_IMPLS = ["closable", "fast", "ring", "crossbeam", "flume", "kanal", "polling-10ms"]
 CAPS = ["cap1", "cap64", "cap1024", "unbounded"]
 COLORS = {
     "polling": "#bbbbbb",
@@ -32,7 +32,10 @@ COLORS = {
     "bounded": "#777777",
     "closable": "#4e79a7",
     "fast": "#f28e2b",
+    "ring": "#edc948",
     "crossbeam": "#59a14f",
+    "flume": "#76b7b2",
+    "kanal": "#9c755f",
     "std": "#e15759",
     "polling-10ms": "#b07aa1",
 }
@@ -170,9 +173,9 @@ def ratio_vs(idx, group, impl, param, peer="crossbeam"):
 def headline_md(ctx, rows):
     """The side-by-side table the issue asks for, with time ratios to crossbeam."""
     idx = index(rows)
-    lines = ["| bench | closable (step 4) | fast (step 5) | crossbeam-channel | std "
-             "| step 4 / crossbeam | step 5 / crossbeam |",
-             "|---|---:|---:|---:|---:|---:|---:|"]
+    lines = ["| bench | closable (step 4) | fast (step 5) | ring (step 6) | crossbeam-channel "
+             "| flume | kanal | std | step 4 / crossbeam | step 5 / crossbeam | step 6 / crossbeam |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
 
     def ratio(group, impl, param):
         r = ratio_vs(idx, group, impl, param)
@@ -180,7 +183,7 @@ def headline_md(ctx, rows):
 
     def line(name, group, param, impls):
         cells = [cell(idx.get((group, i, param))) if i else "—" for i in impls]
-        ratios = [ratio(group, "closable", param), ratio(group, "fast", param)]
+        ratios = [ratio(group, i, param) for i in ("closable", "fast", "ring")]
         lines.append(f"| {name} | " + " | ".join(cells + ratios) + " |")
 
     for cap in ("cap64", "cap1024"):
@@ -188,10 +191,11 @@ def headline_md(ctx, rows):
             group = f"{shape}_{cap}"
             if (group, "crossbeam", param) in idx:
                 name = f"{shape} {cap}" + (f", {param}+{param} threads" if shape == "mpmc" else "")
-                line(name, group, param, ["closable", "fast", "crossbeam", "std"])
+                line(name, group, param, ["closable", "fast", "ring", "crossbeam", "flume", "kanal", "std"])
     for cap in ("cap64", "cap1", "unbounded"):
         if ("pipeline_3-4-5", "crossbeam", cap) in idx:
-            line(f"pipeline 3/4/5 {cap}", "pipeline_3-4-5", cap, ["closable", "fast", "crossbeam", None])
+            line(f"pipeline 3/4/5 {cap}", "pipeline_3-4-5", cap,
+                 ["closable", "fast", "ring", "crossbeam", "flume", "kanal", None])
     return "\n".join(lines) + "\n"
 
 
@@ -253,7 +257,7 @@ def python_md(ctx, rows, python_lines):
     return "\n".join(out) + "\n"
 
 
-DISPLAY = {"closable": "step 4 (closable)", "fast": "step 5 (fast)"}
+DISPLAY = {"closable": "step 4 (closable)", "fast": "step 5 (fast)", "ring": "step 6 (ring)"}
 
 
 def bars_svg(title, groups, series, value_label):
