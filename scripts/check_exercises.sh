@@ -88,7 +88,7 @@ expect() {
     shift 2
     local log=$copy.log start=$SECONDS
     (cd "$copy" && env -u LOOM_LOCATION -u LOOM_LOG RUST_BACKTRACE=0 "$@") >"$log" 2>&1 || true
-    local got="no test result (see the output above)"
+    local got="without a result (its output follows)"
     if grep -q '^test result: ok\. 1 passed' "$log"; then
         got=passed
     elif grep -q '^test result: FAILED\. 0 passed; 1 failed' "$log"; then
