@@ -21,7 +21,7 @@ mkdir -p "$out"
 versions=(
     "first-attempt 7d90b0f"          # Backoff's spins and yields, then sleep
     "timed-yields 268b890"           # one long yield stops yielding for 50 ms
-    "windows f0f07fe notify-under-lock" # judged in windows of 64, notify still under the lock
+    "windows f0f07fe notify_under_lock" # judged in windows of 64, notify still under the lock
     "final f0f07fe"                  # notify after letting go of the lock
 )
 
