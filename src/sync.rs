@@ -25,6 +25,31 @@ mod imp {
         Some(std::time::Instant::now())
     }
 
+    /// The CPU time used so far by all the threads of this process, where
+    /// the system says (`None` elsewhere, and under Miri, which does not
+    /// model this clock).
+    #[cfg(all(unix, not(miri)))]
+    pub(crate) fn cpu_clock() -> Option<std::time::Duration> {
+        let mut now = libc::timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
+        // SAFETY: `now` is a valid, writable `timespec` for the call to fill
+        // in, and CLOCK_PROCESS_CPUTIME_ID is a clock every unix has.
+        let status = unsafe { libc::clock_gettime(libc::CLOCK_PROCESS_CPUTIME_ID, &mut now) };
+        (status == 0).then(|| {
+            std::time::Duration::new(
+                u64::try_from(now.tv_sec).unwrap_or(0),
+                u32::try_from(now.tv_nsec).unwrap_or(0),
+            )
+        })
+    }
+
+    #[cfg(not(all(unix, not(miri))))]
+    pub(crate) fn cpu_clock() -> Option<std::time::Duration> {
+        None
+    }
+
     /// `std::cell::UnsafeCell` with loom's API: the pointer is lent to a
     /// closure, so that loom can tell a read from a write and check both.
     #[derive(Debug)]
@@ -57,6 +82,10 @@ mod imp {
     /// loom has no clock, and a model must run the same way every time it
     /// is replayed: code that adapts to how long things take does not adapt.
     pub(crate) fn clock() -> Option<std::time::Instant> {
+        None
+    }
+
+    pub(crate) fn cpu_clock() -> Option<std::time::Duration> {
         None
     }
     use std::time::Duration;

@@ -39,6 +39,7 @@
 //! sleeper's check really is wrong, and loom finds that
 //! (`tests/loom_broken_ring.rs`, `sleepers_check_with_load_deadlocks`).
 
+use std::cell::Cell;
 use std::sync::OnceLock;
 use std::sync::atomic::{self, AtomicU32, AtomicU64};
 use std::time::{Duration, Instant};
@@ -46,7 +47,7 @@ use std::time::{Duration, Instant};
 use crossbeam_utils::CachePadded;
 
 use crate::queue::Deadline;
-use crate::sync::{AtomicUsize, Backoff, Condvar, Mutex, Ordering, clock, yield_now};
+use crate::sync::{AtomicUsize, Backoff, Condvar, Mutex, Ordering, clock, cpu_clock, yield_now};
 
 /// The threads sleeping until one kind of change: an item, room, or the
 /// last task done.
@@ -124,11 +125,13 @@ impl Sleepers {
 /// **Why not always.** When other programs keep the cores busy, a yield
 /// hands the core to one of them for a whole time slice (4 ms here), and a
 /// thread that spins and yields stays runnable, so it also takes turns that
-/// the threads with work could have had. So every yield is timed. When
-/// enough of the last few yields of the process took long, every waiting
-/// thread skips its yields and sleeps straight after its spins, for a
-/// quiet time; then a few probing yields tell whether the machine is still
-/// busy.
+/// the threads with work could have had. So every yield is timed, and a
+/// long one is checked against the process's CPU clock: did the core go
+/// to one of our own threads (a process with more threads than cores), or
+/// to another program? When enough of the last yields of the process gave
+/// the core to another program, every waiting thread skips its yields and
+/// sleeps straight after its spins, for a quiet time; then a few probing
+/// yields tell whether the machine is still busy.
 #[derive(Debug, Default)]
 pub(crate) struct Patience {
     backoff: Backoff,
@@ -140,15 +143,16 @@ pub(crate) struct Patience {
 const SPINS: u32 = if cfg!(loom) { 0 } else { 7 };
 /// Yields after the spins, before sleeping.
 const YIELDS: u32 = if cfg!(loom) { 1 } else { 4 };
-/// A yield that took longer than this gave the core away to someone else.
+/// A yield that took longer than this gave the core away: to one of our
+/// threads, or to another program (`ours_ran` tells which).
 const LONG_YIELD: Duration = Duration::from_micros(500);
 /// Yields are judged in windows of this many, across all threads.
 const WINDOW: u64 = 64;
-/// A window with this many long yields starts a quiet time. Measured in
-/// the seed's pipeline on this crate's 2-core machine (the step-6 chapter
-/// of the book has the command): on an idle machine, no window of 64 had
-/// more than 6 long yields, most had none; next to three busy processes,
-/// none had fewer than 16.
+/// A window with this many yields that gave the core to another program
+/// starts a quiet time. Measured in the seed's pipeline on this crate's
+/// 2-core machine: on an idle machine, no window of 64 had more than 7
+/// long yields, most had none; next to three busy processes, none had
+/// fewer than 14.
 const LONG_IN_WINDOW: u64 = 12;
 /// The first quiet time; each one that follows another doubles, up to
 /// `QUIET` times `2^MAX_DOUBLINGS`.
@@ -223,18 +227,20 @@ fn yielding_pays() -> bool {
             .is_ok()
 }
 
-/// Yields, and counts whether the yield was long. The yield that fills a
-/// window judges it: enough long ones start a quiet time (twice as long as
-/// the last, if that one was quiet too), otherwise yielding pays again.
+/// Yields, and counts whether the core went to another program meanwhile.
+/// The yield that fills a window judges it: enough such yields start a
+/// quiet time (twice as long as the last, if that one was quiet too),
+/// otherwise yielding pays again.
 pub(crate) fn timed_yield() {
     let Some(start) = clock() else {
         return yield_now();
     };
+    let sample = cpu_sample(start);
     yield_now();
     let Some(end) = clock() else {
         return;
     };
-    let add = if end - start > LONG_YIELD {
+    let add = if end - start > LONG_YIELD && !ours_ran(end, sample) {
         1 << 32 | 1
     } else {
         1
@@ -257,4 +263,46 @@ pub(crate) fn timed_yield() {
         QUIET_UNTIL.store(0, atomic::Ordering::Relaxed);
     }
 }
+
+/// A sample of the process's CPU clock is taken at most this often per
+/// thread: reading it is a system call (about 0.4 µs here, as long as a
+/// yield that comes straight back).
+const CPU_SAMPLE_AGE: Duration = Duration::from_micros(100);
+
+/// This thread's latest sample of (wall clock, process CPU clock), taken
+/// afresh if it is older than `CPU_SAMPLE_AGE`.
+fn cpu_sample(now: Instant) -> Option<(Instant, Duration)> {
+    thread_local! {
+        static SAMPLE: Cell<Option<(Instant, Duration)>> = const { Cell::new(None) };
+    }
+    SAMPLE.with(|sample| match sample.get() {
+        Some((at, cpu)) if now - at < CPU_SAMPLE_AGE => Some((at, cpu)),
+        _ => {
+            let fresh = cpu_clock().map(|cpu| (now, cpu));
+            sample.set(fresh);
+            fresh
+        }
+    })
+}
+
+/// Whether this process's own threads had the cores during a long yield.
+/// A process with more runnable threads than cores (the seed's pipeline
+/// has 12, this machine 2) sees long yields on an idle machine too: the
+/// core went to one of its own threads, which had work. Then the process
+/// used nearly every core for the whole time; when the yield's core went to
+/// another program, it used at most the others. So: since `sample`, at
+/// least `cores - 1/2` times the time passed in CPU time means "ours".
+fn ours_ran(end: Instant, sample: Option<(Instant, Duration)>) -> bool {
+    static CORES: OnceLock<f64> = OnceLock::new();
+    let cores =
+        *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1.0, |n| n.get() as f64));
+    match (sample, cpu_clock()) {
+        (Some((at, before)), Some(after)) => {
+            let used = after.saturating_sub(before).as_secs_f64();
+            used >= (end - at).as_secs_f64() * (cores - 0.5)
+        }
+        _ => false,
+    }
+}
+
 // ANCHOR_END: patience
