@@ -19,10 +19,11 @@ mkdir -p "$out"
 
 # version commit: what each version changed is said in the book.
 versions=(
-    "first-attempt 7d90b0f"          # Backoff's spins and yields, then sleep
-    "timed-yields 268b890"           # one long yield stops yielding for 50 ms
-    "windows f0f07fe notify_under_lock" # judged in windows of 64, notify still under the lock
-    "final f0f07fe"                  # notify after letting go of the lock
+    "first-attempt 7d90b0f"              # Backoff's spins and yields, then sleep
+    "timed-yields 268b890"               # one long yield stops yielding for 50 ms
+    "windows f0f07fe notify_under_lock"  # judged in windows of 64, notify still under the lock
+    "notify-after f0f07fe"               # notify after letting go of the lock
+    "final ee07236"                      # only yields that gave the core to another program count
 )
 
 # The one edit: notify while holding the sleepers' lock, as every version
@@ -54,7 +55,7 @@ for version in "${versions[@]}"; do
         export CARGO_TARGET_DIR=$target
         cargo bench --quiet --no-run --bench side_by_side 2>/dev/null
         cargo bench --quiet --bench side_by_side -- --busy --rounds 3 >"$out/$name-busy.md.tmp"
-        cargo bench --quiet --bench side_by_side -- --load pipeline_3-4-5_cap64 --rounds 5 \
+        cargo bench --quiet --bench side_by_side -- --load mpmc_4x4_cap1024 pipeline_3-4-5_cap64 --rounds 5 \
             >"$out/$name-idle.md.tmp"
     )
     for kind in busy idle; do
