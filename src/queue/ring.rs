@@ -46,9 +46,10 @@
 //! **Waiting.** A thread that has to wait spins a little, yields a few
 //! times, then sleeps. Spinning and yielding win on an idle machine and
 //! lose badly on a busy one, where a yield hands the core to another
-//! program for a whole time slice; so every yield is timed, and after a
-//! long one the waiting threads skip their yields for a while
-//! (`Patience`, in `src/queue/sleepers.rs`).
+//! program for a whole time slice; so every yield is timed, and when many
+//! of them gave the core to another program (the process's CPU clock
+//! tells), the waiting threads skip their yields for a while (`Patience`,
+//! in `src/queue/sleepers.rs`).
 //!
 //! **What is still wrong.** It is bounded only, and it allocates every slot
 //! when it is made.

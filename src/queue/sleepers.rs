@@ -29,7 +29,7 @@
 //! The waker notifies *after* letting go of the mutex. Notified under the
 //! mutex, the woken thread first has to wait for the waker to let go of it;
 //! measured in the seed's pipeline next to three busy processes, that made
-//! step 6 five times slower at capacity 64 (book, step-6 chapter).
+//! step 6 several times slower at capacity 64 (book, step-6 chapter).
 //!
 //! The argument uses only read-modify-writes and acquire/release, which
 //! loom models exactly. The usual shortcut, a `SeqCst` store on one side and
