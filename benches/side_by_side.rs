@@ -15,10 +15,11 @@
 //! 4/3/5 workers, 20,000 items, capacities 1 and 64, for steps 4, 5, 6 and
 //! crossbeam-channel, while three `yes > /dev/null` processes compete for
 //! the cores; each of those runs is a child process of this binary, killed
-//! once it has taken `--limit` seconds.
+//! once it has taken `--limit` seconds. With `--unbounded`: spsc, mpmc_4x4
+//! and the seed's 3/4/5 pipeline with no bound, for step 5 and the channels.
 //!
 //! Full run: `scripts/side_by_side.sh`, or
-//! `cargo bench --bench side_by_side -- [--rounds R] [--items N] [--busy] [--load NAME...] [--json PATH]`;
+//! `cargo bench --bench side_by_side -- [--rounds R] [--items N] [--busy | --unbounded] [--load NAME...] [--json PATH]`;
 //! smoke test: `cargo test --bench side_by_side` (debug build, few items).
 
 use std::fmt::Write as _;
@@ -55,6 +56,10 @@ struct Args {
     /// `yes > /dev/null`.
     #[arg(long)]
     busy: bool,
+    /// Run the unbounded loads instead (step 5 against the channels; step 6
+    /// is bounded only).
+    #[arg(long, conflicts_with = "busy")]
+    unbounded: bool,
     /// With --busy: how many `yes > /dev/null` run beside (0: the same
     /// loads on an idle machine, to compare with).
     #[arg(long, default_value_t = 3, requires = "busy")]
@@ -100,7 +105,10 @@ impl Load {
     }
 
     fn describe(&self) -> String {
-        let cap = self.cap.bound().expect("every load is bounded");
+        let cap = match self.cap.bound() {
+            Some(n) => n.to_string(),
+            None => "unbounded".to_string(),
+        };
         match self.shape {
             Shape::Transfer(p, c) => {
                 format!("producers: {p}, consumers: {c}, capacity {cap}")
@@ -112,15 +120,48 @@ impl Load {
     }
 }
 
-/// The loads of the default set, or of the busy set.
-fn loads(busy: bool) -> Vec<Load> {
+/// Which loads and implementations a run measures.
+#[derive(Clone, Copy, PartialEq)]
+enum Set {
+    Default,
+    Busy,
+    Unbounded,
+}
+
+impl Set {
+    fn of(args: &Args) -> Self {
+        match (args.busy, args.unbounded) {
+            (true, _) => Set::Busy,
+            (false, true) => Set::Unbounded,
+            (false, false) => Set::Default,
+        }
+    }
+
+    fn flag(self) -> &'static str {
+        match self {
+            Set::Default => "without --busy or --unbounded",
+            Set::Busy => "with --busy",
+            Set::Unbounded => "with --unbounded",
+        }
+    }
+}
+
+/// The loads of a set.
+fn loads(set: Set) -> Vec<Load> {
     let caps = |ns: [usize; 2]| ns.map(Cap::Bounded);
-    if busy {
+    if set == Set::Busy {
         let shape = Shape::Pipeline([4, 3, 5]);
         return caps([1, 64])
             .into_iter()
             .map(|cap| Load::new("busy_pipeline_4-3-5", shape, cap))
             .collect();
+    }
+    if set == Set::Unbounded {
+        return vec![
+            Load::new("spsc", Shape::Transfer(1, 1), Cap::Unbounded),
+            Load::new("mpmc_4x4", Shape::Transfer(4, 4), Cap::Unbounded),
+            Load::new("pipeline_3-4-5", Shape::Pipeline([3, 4, 5]), Cap::Unbounded),
+        ];
     }
     let mut loads = Vec::new();
     for (kind, shape) in [
@@ -166,24 +207,30 @@ fn channel<C: Channel>() -> Impl {
     }
 }
 
-/// The implementations of the default set, or of the busy set.
-fn impls(busy: bool) -> Vec<Impl> {
-    if busy {
-        vec![
+/// The implementations of a set.
+fn impls(set: Set) -> Vec<Impl> {
+    match set {
+        Set::Busy => vec![
             ladder::<Closable>(),
             ladder::<Fast>(),
             ladder::<Ring>(),
             channel::<Crossbeam>(),
-        ]
-    } else {
-        vec![
+        ],
+        Set::Default => vec![
             ladder::<Fast>(),
             ladder::<Ring>(),
             channel::<Crossbeam>(),
             channel::<Flume>(),
             channel::<Kanal>(),
             channel::<Std>(),
-        ]
+        ],
+        Set::Unbounded => vec![
+            ladder::<Fast>(),
+            channel::<Crossbeam>(),
+            channel::<Flume>(),
+            channel::<Kanal>(),
+            channel::<Std>(),
+        ],
     }
 }
 
@@ -484,27 +531,23 @@ fn main() {
         (false, true) => 4_000,
         (true, true) => 2_000,
     });
-    let mut loads = loads(args.busy);
+    let set = Set::of(&args);
+    let mut loads = loads(set);
     if !args.loads.is_empty() {
         for name in &args.loads {
             if !loads.iter().any(|load| &load.name == name) {
                 let names: Vec<_> = loads.iter().map(|load| load.name.as_str()).collect();
-                let set = if args.busy {
-                    "with --busy"
-                } else {
-                    "without --busy"
-                };
                 Args::command()
                     .error(
                         ErrorKind::InvalidValue,
-                        format!("no load {name} {set}; loads: {}", names.join(", ")),
+                        format!("no load {name} {}; loads: {}", set.flag(), names.join(", ")),
                     )
                     .exit();
             }
         }
         loads.retain(|load| args.loads.contains(&load.name));
     }
-    let impls = impls(args.busy);
+    let impls = impls(set);
 
     if let Some(name) = &args.child {
         let imp = impls
@@ -561,6 +604,7 @@ fn main() {
          rotates from round to round. Million items per second: the median over the rounds, and the \
          slowest and fastest round. Ratio: the median over crossbeam-channel's median (above 1: faster).\n",
         match (args.busy, args.hogs) {
+            (false, _) if args.unbounded => " without a bound".to_string(),
             (false, _) => String::new(),
             (true, 0) => " on an idle machine, busy set".to_string(),
             (true, _) => " on a busy machine".to_string(),

@@ -12,6 +12,8 @@
 #   scripts/side_by_side.sh --busy --hogs 0
 #                                        the same loads on an idle machine, to compare
 #                                        -> book/src/results/side_by_side_busy_hogs0.{md,json}
+#   scripts/side_by_side.sh --unbounded  spsc, mpmc 4x4 and the seed's pipeline with no bound
+#                                        -> book/src/results/side_by_side_unbounded.{md,json}
 #   scripts/side_by_side.sh --out DIR    write somewhere else
 #
 # Any other argument goes to the bench: --rounds R, --items N, --load NAME...,
@@ -26,6 +28,7 @@ while [ $# -gt 0 ]; do
     case $1 in
         --out) out=$2; shift ;;
         --busy) name=side_by_side_busy; args+=("$1") ;;
+        --unbounded) name=side_by_side_unbounded; args+=("$1") ;;
         --hogs) [ "$2" = 3 ] || suffix=_hogs$2; args+=("$1" "$2"); shift ;;
         *) args+=("$1") ;;
     esac
