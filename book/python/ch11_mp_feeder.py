@@ -15,10 +15,12 @@
 4. For the same reason, an object that cannot be pickled makes no error in
    put(). The feeder thread prints the error and drops the item.
 
-Stories 3 and 4 keep the feeder thread busy with a first item too big for
-the pipe, which the consumer reads only when told to: until then the feeder
-cannot get to the items behind it, so what they show does not depend on
-timing.
+Stories 3 and 4 are not in the study notes that stories 1 and 2 come from;
+they follow from Queue.put and Queue._feed in CPython's
+multiprocessing/queues.py. They keep the feeder thread busy with a first
+item too big for the pipe, which the consumer reads only when told to: until
+then the feeder cannot get to the items behind it, so what they show does
+not depend on timing.
 """
 
 import fcntl
