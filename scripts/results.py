@@ -147,8 +147,9 @@ def queues_md(ctx, rows):
         "Each cell: million items per second, from the median time of one iteration (in "
         "brackets) that moves the items from the producers to the consumers. Higher is "
         "better. `threads` is the number of producers (mpsc) or of producers and of consumers "
-        "each (mpmc). A dash: that queue has no such capacity. std's `Receiver` cannot be "
-        "shared, so with several consumers they take turns through an `Arc<Mutex<Receiver>>`.\n")
+        "each (mpmc). A queue that has no such capacity is not in that capacity's table; a "
+        "dash marks a measurement that is missing. std's `Receiver` cannot be shared, so "
+        "with several consumers they take turns through an `Arc<Mutex<Receiver>>`.\n")
     for shape, params in [("spsc", ["1"]), ("mpsc", ["2", "4", "8"]), ("mpmc", ["2", "4", "8"])]:
         for cap in CAPS:
             group = f"{shape}_{cap}"

@@ -193,10 +193,10 @@ mod imp {
 
     /// crossbeam-utils' `Backoff`, routed through loom: every step yields to
     /// loom's scheduler, so a spinning thread lets the others make progress
-    /// instead of being reported as a livelock. `is_completed` turns true
-    /// after one step (the real one waits for about ten), which keeps the
-    /// models small and still checks both ways out of a spin: found it, or
-    /// gave up and went to sleep.
+    /// instead of making loom give up with "Model exceeded maximum number of
+    /// branches". `is_completed` turns true after one step (the real one
+    /// waits for about ten), which keeps the models small and still checks
+    /// both ways out of a spin: found it, or gave up and went to sleep.
     #[derive(Debug, Default)]
     pub(crate) struct Backoff {
         steps: std::cell::Cell<u32>,

@@ -1,5 +1,5 @@
 #![cfg(loom)]
-//! Loom and step 1, `PollingQueue`: the polling consumer's livelock story.
+//! Loom and step 1, `PollingQueue`: the busy-polling consumer that loom rejects.
 //!
 //! A consumer that polls in a tight loop, with nothing between polls, only
 //! makes progress if the scheduler is kind enough to run the producer.
@@ -23,7 +23,8 @@ use queuelab::{PollingQueue, Queue};
 
 // ANCHOR: busy_poll
 /// BROKEN: polls with nothing in between. On a real machine this burns a
-/// core until the producer happens to get scheduled; loom calls it a livelock.
+/// core until the producer happens to get scheduled; loom gives up with
+/// "Model exceeded maximum number of branches".
 fn busy_poll<T>(q: &PollingQueue<T>) -> T {
     loop {
         if let Some(item) = q.try_get() {

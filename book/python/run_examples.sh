@@ -94,3 +94,5 @@ fi
 transcript ch11_check_then_act python3 "$PYTHON" ch11_check_then_act.py
 transcript ch11_mp_empty python3 "$PYTHON" ch11_mp_feeder.py empty
 transcript ch11_mp_exit python3 "$PYTHON" ch11_mp_feeder.py exit
+transcript ch11_mp_mutate python3 "$PYTHON" ch11_mp_feeder.py mutate
+transcript ch11_mp_unpicklable python3 "$PYTHON" ch11_mp_feeder.py unpicklable
