@@ -5,17 +5,22 @@
 //! the backlog stays at the capacity.
 //!
 //! Each case runs in a fresh child process (this same program, started with
-//! `--child CASE`), which reports its peak resident memory (`VmHWM` from
-//! `/proc/self/status`, Linux only), so that one case's heap cannot inflate
-//! the next one's figure. Prints a markdown table.
+//! `--child CASE`), so that one case's heap cannot inflate the next one's
+//! figure. The child reports its peak resident memory (`VmHWM` from
+//! `/proc/self/status`, Linux only), and, once the consumer has drained the
+//! queue but before the queue is dropped, its resident memory (`VmRSS`) and
+//! the heap bytes still allocated (counted by this program's allocator):
+//! what an empty queue keeps after a burst. Prints a markdown table.
 //!
 //! ```text
 //! cargo run --release --example memory                  # 1,000,000 items
 //! cargo run --release --example memory -- --items 20000 # a quick look
 //! ```
 
+use std::alloc::{GlobalAlloc, Layout, System};
 use std::hint::black_box;
 use std::process::Command;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -46,6 +51,34 @@ struct Args {
           value_parser = RangedI64ValueParser::<usize>::new().range(0..CASES.len() as i64))]
     child: Option<usize>,
 }
+
+/// The system allocator, counting the bytes allocated and not yet freed.
+struct Counting;
+
+/// Heap bytes allocated and not yet freed, by the whole process.
+static LIVE_BYTES: AtomicUsize = AtomicUsize::new(0);
+
+// SAFETY: every method passes its arguments on to `System`, which upholds
+// `GlobalAlloc`'s contract; the counter only watches.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: the caller upholds `alloc`'s contract for `layout`.
+        let ptr = unsafe { System.alloc(layout) };
+        if !ptr.is_null() {
+            LIVE_BYTES.fetch_add(layout.size(), Ordering::Relaxed);
+        }
+        ptr
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: the caller passes a block `alloc` returned, with its layout.
+        unsafe { System.dealloc(ptr, layout) };
+        LIVE_BYTES.fetch_sub(layout.size(), Ordering::Relaxed);
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
 
 /// Bytes carried by each item (a downloaded chunk, say).
 const ITEM_BYTES: usize = 256;
@@ -117,9 +150,20 @@ const CASES: [&str; 7] = [
     "crossbeam_channel::bounded(1000)",
 ];
 
-/// Runs the scenario; returns the time and the largest backlog seen (the
-/// producer samples `len()` every 1,024 items).
-fn run(pipe: &dyn Pipe, items: usize) -> (Duration, usize) {
+/// What one case measured.
+struct Measured {
+    elapsed: Duration,
+    /// The largest backlog seen (the producer samples `len()` every 1,024
+    /// items).
+    most: usize,
+    /// Resident memory and live heap bytes once the queue is empty again.
+    drained_rss_kib: u64,
+    drained_heap: usize,
+}
+
+/// Runs the scenario; measures after the consumer has drained the queue,
+/// while the queue still exists.
+fn run(pipe: &dyn Pipe, items: usize) -> Measured {
     let start = Instant::now();
     let most = thread::scope(|s| {
         s.spawn(|| {
@@ -138,22 +182,33 @@ fn run(pipe: &dyn Pipe, items: usize) -> (Duration, usize) {
         }
         most
     });
-    (start.elapsed(), most)
+    Measured {
+        elapsed: start.elapsed(),
+        most,
+        drained_rss_kib: status_kib("VmRSS:"),
+        drained_heap: LIVE_BYTES.load(Ordering::Relaxed),
+    }
 }
 
-/// Peak resident set of this process in KiB, from `/proc/self/status`.
-fn peak_rss_kib() -> u64 {
+/// A size in KiB from `/proc/self/status`: `VmHWM:` (peak resident set) or
+/// `VmRSS:` (resident set now).
+fn status_kib(field: &str) -> u64 {
     let status = std::fs::read_to_string("/proc/self/status").expect("Linux /proc");
     status
         .lines()
-        .find_map(|line| line.strip_prefix("VmHWM:"))
+        .find_map(|line| line.strip_prefix(field))
         .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
-        .expect("VmHWM in /proc/self/status")
+        .unwrap_or_else(|| panic!("{field} in /proc/self/status"))
 }
 
 fn child(case: usize, items: usize) {
-    let (elapsed, most) = match case {
-        0 => (Duration::ZERO, 0),
+    let m = match case {
+        0 => Measured {
+            elapsed: Duration::ZERO,
+            most: 0,
+            drained_rss_kib: status_kib("VmRSS:"),
+            drained_heap: LIVE_BYTES.load(Ordering::Relaxed),
+        },
         1 => run(&Step4::unbounded(), items),
         2 => run(&Step4::bounded(BOUND), items),
         3 => run(&Step5::unbounded(), items),
@@ -162,8 +217,16 @@ fn child(case: usize, items: usize) {
         6 => run(&crossbeam_channel::bounded(BOUND), items),
         _ => unreachable!("--child is checked to name a case"),
     };
-    // One line for the parent: peak KiB, seconds, largest backlog.
-    println!("{} {} {}", peak_rss_kib(), elapsed.as_secs_f64(), most);
+    // One line for the parent: peak KiB, seconds, largest backlog, KiB
+    // resident and heap bytes once drained.
+    println!(
+        "{} {} {} {} {}",
+        status_kib("VmHWM:"),
+        m.elapsed.as_secs_f64(),
+        m.most,
+        m.drained_rss_kib,
+        m.drained_heap
+    );
 }
 
 fn main() {
@@ -181,8 +244,10 @@ fn main() {
         CONSUMER_WORK.as_nanos()
     );
     println!();
-    println!("| queue | peak resident memory | most items waiting | time |");
-    println!("|---|---:|---:|---:|");
+    println!(
+        "| queue | peak resident memory | resident after draining | heap held after draining | most items waiting | time |"
+    );
+    println!("|---|---:|---:|---:|---:|---:|");
     for (case, name) in CASES.iter().enumerate() {
         let out = Command::new(&exe)
             .args(["--child", &case.to_string(), "--items", &items.to_string()])
@@ -191,14 +256,18 @@ fn main() {
         assert!(out.status.success(), "case {name} failed: {out:?}");
         let line = String::from_utf8(out.stdout).expect("utf-8");
         let fields: Vec<&str> = line.split_whitespace().collect();
-        let (kib, secs, most): (u64, f64, usize) = (
+        let (kib, secs, most, drained_kib, drained_heap): (u64, f64, usize, u64, usize) = (
             fields[0].parse().unwrap(),
             fields[1].parse().unwrap(),
             fields[2].parse().unwrap(),
+            fields[3].parse().unwrap(),
+            fields[4].parse().unwrap(),
         );
         println!(
-            "| {name} | {:.1} MiB | {most} | {:.2} s |",
+            "| {name} | {:.1} MiB | {:.1} MiB | {:.1} KiB | {most} | {:.2} s |",
             kib as f64 / 1024.0,
+            drained_kib as f64 / 1024.0,
+            drained_heap as f64 / 1024.0,
             secs
         );
     }
