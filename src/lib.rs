@@ -1,8 +1,9 @@
 //! # queuelab
 //!
-//! Thread-safe FIFO queues built one step at a time, the way seed 002
-//! (Effective Python, "use `Queue` to coordinate work between threads")
-//! builds them in Python, each step fixing what the one before got wrong:
+//! Thread-safe FIFO queues built one step at a time, the way Effective
+//! Python (2nd edition), Item 55, "Use `Queue` to Coordinate Work Between
+//! Threads", builds them in Python, each step fixing what the one before
+//! got wrong:
 //!
 //! | step | type | what it adds | Python original |
 //! |---|---|---|---|
@@ -43,7 +44,7 @@
 //! | `join()` | [`join()`](ClosableQueue::join) |
 //! | `shutdown()` (3.13) | [`close()`](ClosableQueue::close) |
 //! | `shutdown(immediate=True)` | [`close_now()`](ClosableQueue::close_now) (returns the items instead of discarding them) |
-//! | seed 002's `ClosableQueue.close()` + `__iter__` | [`close()`](ClosableQueue::close) + `for item in &queue` |
+//! | Item 55's `ClosableQueue.close()` + `__iter__` | [`close()`](ClosableQueue::close) + `for item in &queue` |
 //! | `try: ... finally: q.close()` | `let _closer = q.`[`close_on_drop()`](ClosableQueue::close_on_drop) |
 //!
 //! Steps 1-3 keep the names of the step they come from: [`PollingQueue`] is

@@ -85,8 +85,8 @@ where
 }
 
 /// A pipeline of stages connected by [`ClosableQueue`]s, each stage run by
-/// its own pool of worker threads: seed 002's download → resize → upload,
-/// as a reusable builder.
+/// its own pool of worker threads: the download → resize → upload pipeline
+/// of Effective Python, Item 55, as a reusable builder.
 ///
 /// `Pipeline::new(source)` takes any iterator of items; each
 /// [`stage`](Self::stage) (or [`try_stage`](Self::try_stage)) adds a named

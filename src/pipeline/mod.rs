@@ -1,16 +1,17 @@
-//! Workers and pipelines: seed 002's download → resize → upload, three ways.
+//! Workers and pipelines: the download → resize → upload pipeline of
+//! Effective Python, Item 55, three ways.
 //!
-//! - [`PollingWorker`] is seed 002's first `Worker`: it polls a
+//! - [`PollingWorker`] is Item 55's first `Worker`: it polls a
 //!   [`PollingQueue`](crate::PollingQueue) and counts its polls. It only
 //!   stops when told to ([`PollingWorker::stop`]).
-//! - [`StoppableWorker`] is seed 002's `StoppableWorker`: `for item in
+//! - [`StoppableWorker`] is Item 55's `StoppableWorker`: `for item in
 //!   &input` over a [`ClosableQueue`](crate::ClosableQueue), ending by itself
 //!   when the input is closed and drained.
 //!   [`StoppableWorker::stop_all`] stops a pool of them without hanging on
 //!   one that panicked, and hands back in a [`StopError`] what it left.
 //! - [`Pipeline`] wires a source, any number of stages and a sink with
 //!   closable queues, starts a pool of workers per stage, shuts it all down
-//!   and reports what happened: seed 002's `start_threads`/`stop_threads`,
+//!   and reports what happened: Item 55's `start_threads`/`stop_threads`,
 //!   made reusable.
 //!
 //! ```

@@ -1,5 +1,5 @@
-//! Seed 002's two worker threads: the polling `Worker` and the
-//! `StoppableWorker`.
+//! The two worker threads of Effective Python, Item 55: the polling
+//! `Worker` and the `StoppableWorker`.
 //!
 //! Both take items from an input queue, apply a function and put the result
 //! on an output queue, each in a thread of its own. They differ in how they
@@ -7,7 +7,7 @@
 //!
 //! - [`PollingWorker`] reads a [`PollingQueue`], which cannot make a reader
 //!   wait, so it asks again and again and counts every question (`polls`)
-//!   next to the items it handled (`work_done`). Seed 002's version loops for
+//!   next to the items it handled (`work_done`). Item 55's version loops for
 //!   ever; this one stops when [`PollingWorker::stop`] is called (or when it
 //!   is dropped).
 //! - [`StoppableWorker`] reads a [`ClosableQueue`] with `for item in &input`:
@@ -40,13 +40,13 @@ use crate::sync::Backoff;
 /// use std::time::Duration;
 /// use queuelab::PollStrategy;
 ///
-/// let seed_002 = PollStrategy::Sleep(Duration::from_millis(10)); // time.sleep(0.01)
-/// assert_ne!(seed_002, PollStrategy::Yield);
+/// let item_55 = PollStrategy::Sleep(Duration::from_millis(10)); // time.sleep(0.01)
+/// assert_ne!(item_55, PollStrategy::Yield);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PollStrategy {
-    /// Sleep this long (seed 002 sleeps 10 ms). Few polls, little CPU, but
-    /// an item that arrives meanwhile waits up to this long.
+    /// Sleep this long (Item 55's workers sleep 10 ms). Few polls, little
+    /// CPU, but an item that arrives meanwhile waits up to this long.
     /// [`PollingWorker::stop`] wakes a sleeping worker at once.
     Sleep(Duration),
     /// Give the rest of the time slice to another thread
@@ -58,7 +58,7 @@ pub enum PollStrategy {
     Backoff,
 }
 
-/// The two counters of seed 002's polling `Worker`.
+/// The two counters of the polling `Worker` of Effective Python, Item 55.
 ///
 /// `polls` counts every look at the input queue, the ones that found an item
 /// and the ones that found nothing, so `polls >= work_done` and
@@ -73,7 +73,7 @@ pub enum PollStrategy {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
 pub struct PollCounts {
     /// How many times the worker looked at its input queue
-    /// (`polled_count` in seed 002).
+    /// (`polled_count` in Item 55).
     pub polls: u64,
     /// How many items it took, processed and passed on (`work_done`).
     pub work_done: u64,
@@ -111,8 +111,8 @@ impl Shared {
 }
 
 /// A thread that polls a [`PollingQueue`], applies a function to every item
-/// it finds and puts the result on another [`PollingQueue`]: seed 002's
-/// first `Worker`, plus a way to stop it.
+/// it finds and puts the result on another [`PollingQueue`]: the first
+/// `Worker` of Effective Python, Item 55, plus a way to stop it.
 ///
 /// The worker runs until [`stop`](PollingWorker::stop) is called or the
 /// `PollingWorker` is dropped (dropping also stops and joins the thread, so
@@ -138,7 +138,7 @@ impl Shared {
 /// let mut results = Vec::new();
 /// while results.len() < 3 {
 ///     match output.try_get() {
-///         Some(n) => results.push(n), // the caller polls too, as in seed 002
+///         Some(n) => results.push(n), // the caller polls too, as in Item 55
 ///         None => std::thread::yield_now(),
 ///     }
 /// }
@@ -265,7 +265,7 @@ impl fmt::Debug for PollingWorker {
 }
 
 // ANCHOR: poll_loop
-/// The body of a polling worker's thread: seed 002's `Worker.run`, with a
+/// The body of a polling worker's thread: Item 55's `Worker.run`, with a
 /// stop flag instead of `while True`.
 fn poll_loop<T, U>(
     input: &PollingQueue<T>,
@@ -297,8 +297,8 @@ fn poll_loop<T, U>(
 // ANCHOR_END: poll_loop
 
 /// A thread that takes items from a [`ClosableQueue`] until it is closed and
-/// drained, and puts `func(item)` on another [`ClosableQueue`]: seed 002's
-/// `StoppableWorker`.
+/// drained, and puts `func(item)` on another [`ClosableQueue`]: the
+/// `StoppableWorker` of Effective Python, Item 55.
 ///
 /// It never polls: while the input is empty, its `get` sleeps. It ends by
 /// itself once the input is closed and drained; [`join`](Self::join) then
@@ -347,7 +347,7 @@ impl<U: Send + 'static> StoppableWorker<U> {
     /// Starts a thread that runs `for item in &input { output.put(func(item)) }`.
     ///
     /// Each item is marked done on `input` (for [`ClosableQueue::join`])
-    /// once its result has been put on `output`, as in seed 002.
+    /// once its result has been put on `output`, as in Item 55.
     ///
     /// # Panics
     ///
@@ -535,7 +535,7 @@ impl<U> fmt::Debug for StoppableWorker<U> {
 }
 
 // ANCHOR: stoppable_loop
-/// The body of a stoppable worker's thread: seed 002's
+/// The body of a stoppable worker's thread: Item 55's
 /// `StoppableWorker.run`. The loop ends when `input` is closed and drained.
 /// Only this thread writes `processed`; its owner reads it after joining.
 fn stoppable_loop<T, U>(

@@ -202,7 +202,8 @@ impl<T> BoundedQueue<T> {
     // ANCHOR_END: get_timeout
 
     /// How many items are inside. A snapshot: another thread may change it
-    /// before the caller has read the number (seed 000).
+    /// before the caller has read the number (Python's `qsize()` is a
+    /// snapshot too).
     ///
     /// ```
     /// let q = queuelab::BoundedQueue::new(4);

@@ -1,11 +1,11 @@
 //! Step 4: a queue that can be closed, and that knows when its work is done.
 //!
-//! This is seed 002's `ClosableQueue` plus `queue.Queue`'s
-//! `task_done`/`join`, without the sentinel. Python's version closes by
-//! putting a special `SENTINEL` item, one per consumer, and a consumer that
-//! takes it stops. That needs one sentinel per worker, breaks if a consumer
-//! passes the sentinel on, and a bounded queue can block the `close` itself.
-//! Here `close` sets a `closed` flag under the lock and wakes *every*
+//! This is the `ClosableQueue` of Effective Python, Item 55, plus
+//! `queue.Queue`'s `task_done`/`join`, without the sentinel. Python's version
+//! closes by putting a special `SENTINEL` item, one per consumer, and a
+//! consumer that takes it stops. That needs one sentinel per worker, breaks if
+//! a consumer passes the sentinel on, and a bounded queue can block the `close`
+//! itself. Here `close` sets a `closed` flag under the lock and wakes *every*
 //! sleeping thread (`notify_all`): consumers drain what is left, then `get`
 //! returns `None`; producers get their item back in `Err(Closed(item))`.
 //!
@@ -391,7 +391,8 @@ impl<T> ClosableQueue<T> {
 
     /// How many items are inside. A snapshot: another thread may change it
     /// before the caller has read the number, so use it for reports, never
-    /// to decide whether a `get` will wait (seed 000).
+    /// to decide whether a `get` will wait (Python's `qsize()` is a
+    /// snapshot too).
     ///
     /// ```
     /// let q = queuelab::queue::closable::ClosableQueue::unbounded();

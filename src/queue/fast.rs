@@ -468,7 +468,8 @@ impl<T> ClosableQueue<T> {
 
     /// How many items are inside. A snapshot: another thread may change it
     /// before the caller has read the number, so use it for reports, never
-    /// to decide whether a `get` will wait (seed 000).
+    /// to decide whether a `get` will wait (Python's `qsize()` is a
+    /// snapshot too).
     ///
     /// ```
     /// let q = queuelab::queue::fast::ClosableQueue::unbounded();

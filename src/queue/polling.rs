@@ -1,13 +1,13 @@
 //! Step 1: a lock around a `VecDeque`, and nothing else.
 //!
-//! This is seed 002's `MyQueue`: `put` appends under a lock, `try_get` pops
-//! under the lock and fails when there is nothing to pop (Python raises
-//! `IndexError`; here it is `None`).
+//! This is `MyQueue` from Effective Python, Item 55: `put` appends under a
+//! lock, `try_get` pops under the lock and fails when there is nothing to pop
+//! (Python raises `IndexError`; here it is `None`).
 //!
-//! **What is still wrong.** A consumer has no way to wait for an item. It
-//! must poll: try, find nothing, sleep or spin, try again. Sleep too long and
-//! items sit in the queue; sleep too little and the consumer burns a core
-//! asking an empty queue for work (seed 002 counts about 3,000 polls for
+//! **What is still wrong.** A consumer has no way to wait for an item. It must
+//! poll: try, find nothing, sleep or spin, try again. Sleep too long and items
+//! sit in the queue; sleep too little and the consumer burns a core asking an
+//! empty queue for work (the study notes on Item 55 count about 3,000 polls for
 //! 1,000 items). There is also no limit on how many items pile up, and no way
 //! to tell a consumer that no more items will come. Step 2
 //! ([`BlockingQueue`](crate::BlockingQueue)) fixes the polling.
@@ -86,9 +86,9 @@ impl<T> PollingQueue<T> {
     // ANCHOR_END: try_get
 
     /// How many items are inside. A snapshot: another thread may change it
-    /// before the caller has read the number, so never decide to `try_get`
-    /// on it (seed 000's check-then-act race); call `try_get` and look at
-    /// what it returns.
+    /// before the caller has read the number, so never decide to `try_get` on
+    /// it (the check-then-act race of Python's `if not q.empty(): q.get()`);
+    /// call `try_get` and look at what it returns.
     ///
     /// ```
     /// let q = queuelab::PollingQueue::new();

@@ -28,8 +28,8 @@
 //!
 //! The waker notifies *after* letting go of the mutex. Notified under the
 //! mutex, the woken thread first has to wait for the waker to let go of it;
-//! measured in the seed's pipeline next to three busy processes, that made
-//! step 6 several times slower at capacity 64 (book, step-6 chapter).
+//! measured in Effective Python's pipeline next to three busy processes, that
+//! made step 6 several times slower at capacity 64 (book, step-6 chapter).
 //!
 //! The argument uses only read-modify-writes and acquire/release, which
 //! loom models exactly. The usual shortcut, a `SeqCst` store on one side and
@@ -119,7 +119,7 @@ impl Sleepers {
 /// trip through the scheduler, far more than one hand-off through the ring.
 /// When the other side is running on the other core, a short spin sees the
 /// change. When it is runnable but waiting for this core (more threads
-/// than cores, as in the seed's pipeline), a yield lets it run: a few
+/// than cores, as in Effective Python's pipeline), a yield lets it run: a few
 /// microseconds on an idle machine.
 ///
 /// **Why not always.** When other programs keep the cores busy, a yield
@@ -149,7 +149,7 @@ const LONG_YIELD: Duration = Duration::from_micros(500);
 /// Yields are judged in windows of this many, across all threads.
 const WINDOW: u64 = 64;
 /// A window with this many yields that gave the core to another program
-/// starts a quiet time. Measured in the seed's pipeline on this crate's
+/// starts a quiet time. Measured in Effective Python's pipeline on this crate's
 /// 2-core machine: on an idle machine, no window of 64 had more than 7
 /// long yields, most had none; next to three busy processes, none had
 /// fewer than 14.
@@ -286,9 +286,10 @@ fn cpu_sample(now: Instant) -> Option<(Instant, Duration)> {
 }
 
 /// Whether this process's own threads had the cores during a long yield.
-/// A process with more runnable threads than cores (the seed's pipeline
-/// has 12, this machine 2) sees long yields on an idle machine too: the
-/// core went to one of its own threads, which had work. Then the process
+/// A process with more runnable threads than cores (Effective Python's
+/// pipeline with 3/4/5 workers has 12, this machine 2) sees long yields on
+/// an idle machine too: the core went to one of its own threads, which had
+/// work. Then the process
 /// used nearly every core for the whole time; when the yield's core went to
 /// another program, it used at most the others. So: since `sample`, at
 /// least `cores - 1/2` times the time passed in CPU time means "ours".
