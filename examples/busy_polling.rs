@@ -1,11 +1,13 @@
-//! Seed 002's first pipeline: download -> resize -> upload with one polling
-//! worker per stage over `PollingQueue`s, counting every poll, next to the
-//! same pipeline with blocking `ClosableQueue`s and `StoppableWorker`s.
+//! The first pipeline of Effective Python, Item 55: download -> resize ->
+//! upload with one polling worker per stage over `PollingQueue`s, counting
+//! every poll, next to the same pipeline with blocking `ClosableQueue`s and
+//! `StoppableWorker`s.
 //!
-//! For each run it prints the items processed, the polls of the three
-//! workers (seed 002, in Python: 1000 items, "polled 3009 times" with a
-//! 10 ms sleep between empty polls), and the CPU time the process used,
-//! measured by the operating system (`clock_gettime(CLOCK_PROCESS_CPUTIME_ID)`).
+//! For each run it prints the items processed, the polls of the three workers
+//! (the study notes on Item 55, in Python: 1000 items, "polled 3009 times" with
+//! a 10 ms sleep between empty polls), and the CPU time the process used,
+//! measured by the operating system
+//! (`clock_gettime(CLOCK_PROCESS_CPUTIME_ID)`).
 //!
 //! ```text
 //! cargo run --release --example busy_polling
@@ -24,23 +26,23 @@ use queuelab::{ClosableQueue, PollStrategy, PollingQueue, PollingWorker, Stoppab
 #[path = "common/cli.rs"]
 mod cli;
 
-/// Seed 002's busy-polling pipeline next to the same pipeline with blocking queues.
+/// Effective Python's busy-polling pipeline (Item 55) next to the same pipeline with blocking queues.
 #[derive(Parser)]
 #[command(name = "busy_polling")]
 struct Args {
-    /// Items through the pipeline (1 to 1000000000; 1000 as in the seed)
+    /// Items through the pipeline (1 to 1000000000; 1000 as in Effective Python)
     #[arg(long, value_name = "N", default_value_t = 1000, allow_negative_numbers = true,
           value_parser = RangedI64ValueParser::<u64>::new().range(1..=1_000_000_000))]
     items: u64,
     /// What a polling worker does when its queue is empty
     #[arg(long, value_name = "S", value_enum, default_value_t = Strategy::All)]
     strategy: Strategy,
-    /// The pause of the sleep strategy, in milliseconds (0 to 60000; 10 as in the seed)
+    /// The pause of the sleep strategy, in milliseconds (0 to 60000; 10 as in Effective Python)
     #[arg(long, value_name = "MS", default_value_t = 10, allow_negative_numbers = true,
           value_parser = RangedI64ValueParser::<u64>::new().range(0..=60_000))]
     sleep_ms: u64,
     /// Simulated I/O per item and stage, in microseconds (0 to 60000000; 0: the
-    /// seed's stages do nothing)
+    /// stages of Effective Python do nothing)
     #[arg(long, value_name = "US", default_value_t = 0, allow_negative_numbers = true,
           value_parser = RangedI64ValueParser::<u64>::new().range(0..=60_000_000))]
     latency_us: u64,
@@ -73,8 +75,8 @@ fn process_cpu_time() -> Duration {
 }
 
 // ANCHOR: stage
-/// The seed's three stages. They do nothing but wait `latency` (simulated
-/// I/O; zero by default, like the seed's `...`).
+/// Item 55's three stages. They do nothing but wait `latency` (simulated
+/// I/O; zero by default, like the `...` bodies in Effective Python).
 fn stage(latency: Duration) -> impl Fn(u64) -> u64 + Clone + Send + 'static {
     move |item| {
         if !latency.is_zero() {
@@ -100,7 +102,7 @@ struct Run {
 }
 
 // ANCHOR: polling_run
-/// Seed 002's first version: `PollingQueue`s, one `PollingWorker` per stage,
+/// Item 55's first version: `PollingQueue`s, one `PollingWorker` per stage,
 /// and a main thread that polls the done queue until every item is there.
 fn polling_run(items: u64, strategy: PollStrategy, latency: Duration) -> Run {
     let cpu_before = process_cpu_time();
@@ -122,7 +124,7 @@ fn polling_run(items: u64, strategy: PollStrategy, latency: Duration) -> Run {
     for item in 0..items {
         download_queue.put(item);
     }
-    // The seed's `while len(done_queue.items) < 1000`, polling as the
+    // Item 55's `while len(done_queue.items) < 1000`, polling as the
     // workers do.
     let (mut done, mut main_polls) = (0, 0);
     let backoff = Backoff::new();
@@ -154,7 +156,7 @@ fn polling_run(items: u64, strategy: PollStrategy, latency: Duration) -> Run {
 // ANCHOR_END: polling_run
 
 // ANCHOR: blocking_run
-/// Seed 002's second version: `ClosableQueue`s and `StoppableWorker`s, shut
+/// Item 55's second version: `ClosableQueue`s and `StoppableWorker`s, shut
 /// down stage by stage with close + join. Nobody polls: an idle thread
 /// sleeps in `get` or `join` until there is something to do.
 fn blocking_run(items: u64, latency: Duration) -> Run {
@@ -280,7 +282,7 @@ fn main() {
         );
     }
     println!(
-        "\n\"worker polls\" counts every look at an input queue, as seed 002's polled_count \
+        "\n\"worker polls\" counts every look at an input queue, as Item 55's polled_count \
          does;\nCPU time is the whole process's, from the operating system."
     );
 }

@@ -1,8 +1,8 @@
 //! What a missing bound costs in memory: a producer 10x faster than its
 //! consumer pushes 1,000,000 items of 256 bytes through a queue. With an
-//! unbounded queue the backlog piles up in memory (seed 002: "the program
-//! can crash for lack of memory"); with a bounded one the producer waits and
-//! the backlog stays at the capacity.
+//! unbounded queue the backlog piles up in memory (the study notes on Effective
+//! Python, Item 55: "the program can crash for lack of memory"); with a bounded
+//! one the producer waits and the backlog stays at the capacity.
 //!
 //! Each case runs in a fresh child process (this same program, started with
 //! `--child CASE`), so that one case's heap cannot inflate the next one's

@@ -1,9 +1,9 @@
-//! Seed 002's closable pipeline, download -> resize -> upload, with 1/1/1 and
-//! then 3/4/5 workers per stage, each stage waiting a simulated I/O latency
-//! per item. While a worker waits for I/O its core is free, so more workers
-//! in an I/O-bound stage mean more items per second.
+//! The closable pipeline of Effective Python, Item 55, download -> resize ->
+//! upload, with 1/1/1 and then 3/4/5 workers per stage, each stage waiting a
+//! simulated I/O latency per item. While a worker waits for I/O its core is
+//! free, so more workers in an I/O-bound stage mean more items per second.
 //!
-//! Each configuration runs twice: wired by hand as in the seed
+//! Each configuration runs twice: wired by hand as in Item 55
 //! (`StoppableWorker`s, `start_threads`, `stop_threads`), and with the
 //! crate's `Pipeline` builder, whose per-stage report shows where the time
 //! went.
@@ -30,11 +30,11 @@ const MAX_LATENCY_MS: f64 = 60_000.0;
 /// The most workers per stage.
 const MAX_WORKERS: usize = 256;
 
-/// Seed 002's closable pipeline with 1/1/1 and 3/4/5 workers and simulated I/O.
+/// Effective Python's closable pipeline (Item 55) with 1/1/1 and 3/4/5 workers and simulated I/O.
 #[derive(Parser)]
 #[command(name = "pipeline")]
 struct Args {
-    /// Items through the pipeline (1 to 1000000000; 1000 as in the seed)
+    /// Items through the pipeline (1 to 1000000000; 1000 as in Effective Python)
     #[arg(long, value_name = "N", default_value_t = 1000, allow_negative_numbers = true,
           value_parser = RangedI64ValueParser::<u64>::new().range(1..=1_000_000_000))]
     items: u64,
@@ -125,8 +125,8 @@ fn new_queue(capacity: Option<usize>) -> Arc<ClosableQueue<u64>> {
     })
 }
 
-// ANCHOR: seed_helpers
-/// Seed 002's `start_threads`: `count` workers between two queues.
+// ANCHOR: by_hand_helpers
+/// Item 55's `start_threads`: `count` workers between two queues.
 fn start_threads(
     count: usize,
     func: impl Fn(u64) -> u64 + Clone + Send + 'static,
@@ -138,7 +138,7 @@ fn start_threads(
         .collect()
 }
 
-/// Seed 002's `stop_threads`: no more input, wait until every item is done,
+/// Item 55's `stop_threads`: no more input, wait until every item is done,
 /// wait for the threads to end. `stop_all` needs one `close` (there are no
 /// sentinels to count), and joins the threads *before* it checks the items:
 /// after a worker died, a `join` on the queue would wait for ever (chapter
@@ -146,12 +146,12 @@ fn start_threads(
 fn stop_threads(queue: &ClosableQueue<u64>, threads: Vec<StoppableWorker<u64>>) -> u64 {
     StoppableWorker::stop_all(queue, threads).unwrap_or_else(|err| panic!("stop_threads: {err}"))
 }
-// ANCHOR_END: seed_helpers
+// ANCHOR_END: by_hand_helpers
 
-// ANCHOR: seed_run
-/// The seed's program: start the stages, put the items, stop the stages in
+// ANCHOR: by_hand_run
+/// Item 55's program: start the stages, put the items, stop the stages in
 /// order, count what arrived.
-fn seed_run(items: u64, workers: [usize; 3], latency: [Duration; 3], cap: Option<usize>) -> f64 {
+fn by_hand_run(items: u64, workers: [usize; 3], latency: [Duration; 3], cap: Option<usize>) -> f64 {
     let start = Instant::now();
     let download_queue = new_queue(cap);
     let resize_queue = new_queue(cap);
@@ -180,7 +180,7 @@ fn seed_run(items: u64, workers: [usize; 3], latency: [Duration; 3], cap: Option
     assert_eq!(done_queue.len() as u64, items, "every item arrives");
     start.elapsed().as_secs_f64()
 }
-// ANCHOR_END: seed_run
+// ANCHOR_END: by_hand_run
 
 // ANCHOR: builder_run
 /// The same pipeline with the `Pipeline` builder: shutdown, joins and
@@ -227,11 +227,13 @@ fn main() {
             latency_ms[2],
             cap.map_or("none".to_string(), |c| c.to_string())
         );
-        println!("Wired by hand, as in seed 002 (StoppableWorker, start_threads, stop_threads):");
+        println!(
+            "Wired by hand, as in Effective Python (StoppableWorker, start_threads, stop_threads):"
+        );
     }
     for workers in [[1, 1, 1], many] {
-        let secs = seed_run(items, workers, latency, cap);
-        summary.push(("seed", workers, secs));
+        let secs = by_hand_run(items, workers, latency, cap);
+        summary.push(("by hand", workers, secs));
         if !json {
             println!(
                 "  {:>8} workers: {:>7.3} s, {:>8.0} items/s",
@@ -270,7 +272,7 @@ fn main() {
         }
     } else {
         println!();
-        for implementation in ["seed", "builder"] {
+        for implementation in ["by hand", "builder"] {
             let secs = |w: [usize; 3]| {
                 summary
                     .iter()

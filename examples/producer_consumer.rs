@@ -1,5 +1,5 @@
-//! Seed 002's three `queue.Queue` demonstrations, with a time stamp on every
-//! event so you can see who waits for whom:
+//! The three `queue.Queue` demonstrations of Effective Python, Item 55, with a
+//! time stamp on every event so you can see who waits for whom:
 //!
 //! 1. `get` blocks until a producer puts an item ([`BlockingQueue`]).
 //! 2. With capacity 1, `put` blocks until a consumer makes room
@@ -7,7 +7,7 @@
 //! 3. `join` blocks until every item put has been marked done with
 //!    `task_done` ([`ClosableQueue`]).
 //!
-//! As in the seed, sleeps make one side late on purpose (`--delay-ms`), so
+//! As in Item 55, sleeps make one side late on purpose (`--delay-ms`), so
 //! that the waiting shows. (Tests never order events with sleeps; a
 //! demonstration may.)
 //!
@@ -27,7 +27,7 @@ use queuelab::{BlockingQueue, BoundedQueue, ClosableQueue};
 #[path = "common/cli.rs"]
 mod cli;
 
-/// Seed 002's queue demonstrations: blocking get, bounded put, task_done/join.
+/// Effective Python's queue demonstrations (Item 55): blocking get, bounded put, task_done/join.
 #[derive(Parser)]
 #[command(name = "producer_consumer")]
 struct Args {

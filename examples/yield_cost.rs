@@ -22,7 +22,7 @@ use clap::Parser;
 #[derive(Parser)]
 #[command(name = "yield_cost")]
 struct Args {
-    /// Threads that yield at the same time (the seed's pipeline has 12).
+    /// Threads that yield at the same time (Effective Python's pipeline with 3/4/5 workers has 12).
     #[arg(long, default_value_t = 12, value_parser = clap::value_parser!(u32).range(1..=1024))]
     threads: u32,
     /// Yields per thread.
