@@ -1,18 +1,19 @@
-//! Seed 002's pipeline, download -> resize -> upload, with no-op stages.
+//! The pipeline of Effective Python, Item 55, download -> resize -> upload,
+//! with no-op stages.
 //!
-//! One iteration runs the whole program of the seed: start the workers, put
+//! One iteration runs Item 55's whole program: start the workers, put
 //! `ITEMS` items into the first queue, then stop the stages in order (close
 //! the queue, `join` it, join its threads) and check that every item reached
-//! the done queue. Thread start-up is inside the clock, as it is in the seed.
+//! the done queue. Thread start-up is inside the clock, as it is in Item 55.
 //!
 //! Groups: `pipeline_1-1-1` and `pipeline_3-4-5` (workers per stage); ids
 //! `implementation/capacity`, where the capacity bounds the three queues in
-//! front of the stages (the done queue is unbounded, as in the seed).
+//! front of the stages (the done queue is unbounded, as in Item 55).
 //! Implementations: `closable` (step 4) and `fast` (step 5), written like the
-//! seed's `start_threads`/`stop_threads` (`seed::seed_pipeline`);
+//! Item 55's `start_threads`/`stop_threads` (`seed::seed_pipeline`);
 //! `crossbeam`, `flume` and `kanal`, where dropping the last sender plays the
 //! part of `close` (`seed::channel_pipeline`); and, for 1/1/1 unbounded only,
-//! `polling-10ms`, the seed's first version: `PollingQueue` with workers that
+//! `polling-10ms`, Item 55's first version: `PollingQueue` with workers that
 //! sleep 10 ms whenever their queue is empty, and a main thread that spins on
 //! the done queue's length.
 //!
@@ -31,7 +32,7 @@ type Closable = queuelab::queue::closable::ClosableQueue<u64>;
 type Fast = queuelab::queue::fast::ClosableQueue<u64>;
 type Ring = queuelab::queue::ring::ClosableQueue<u64>;
 
-/// Items per run. The seed uses 1,000; 10,000 makes the queues, not thread
+/// Items per run. Item 55 uses 1,000; 10,000 makes the queues, not thread
 /// start-up, the bulk of the time. book/python/ uses the same number.
 const ITEMS: u64 = if common::OPTIMISED { 10_000 } else { 1_000 };
 

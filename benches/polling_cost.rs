@@ -15,8 +15,9 @@
 //!   CPU time (user + system) is read from the OS with
 //!   `getrusage(RUSAGE_THREAD)` before and after.
 //!
-//! A second table runs seed 002's polling pipeline (1/1/1 workers, 10 ms
-//! sleeps) and counts its polls, as the seed does ("polled 3009 times").
+//! A second table runs the polling pipeline of Effective Python, Item 55 (1/1/1
+//! workers, 10 ms sleeps) and counts its polls, as the study notes on Item 55
+//! do ("polled 3009 times").
 //!
 //! Full run: `cargo bench --bench polling_cost` (about 10 s); smoke test:
 //! `cargo test --bench polling_cost` (short waits, few items).
@@ -261,7 +262,9 @@ fn main() {
     }
 
     println!();
-    println!("Seed 002's polling pipeline (1/1/1 workers, no-op stages, sleep 10 ms when empty):");
+    println!(
+        "Effective Python's polling pipeline (Item 55; 1/1/1 workers, no-op stages, sleep 10 ms when empty):"
+    );
     println!();
     println!("| items | time | polls | polls per item |");
     println!("|---:|---:|---:|---:|");

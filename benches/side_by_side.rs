@@ -10,13 +10,14 @@
 //! it.
 //!
 //! Loads: `spsc`, `mpsc_4x1`, `mpmc_4x4` (`common::transfer`), each with
-//! capacity 64 and 1024, and the seed's pipeline with 3/4/5 workers and
-//! capacity 64 (`common::seed`). With `--busy`: the seed's pipeline with
-//! 4/3/5 workers, 20,000 items, capacities 1 and 64, for steps 4, 5, 6 and
-//! crossbeam-channel, while three `yes > /dev/null` processes compete for
-//! the cores; each of those runs is a child process of this binary, killed
-//! once it has taken `--limit` seconds. With `--unbounded`: spsc, mpmc_4x4
-//! and the seed's 3/4/5 pipeline with no bound, for step 5 and the channels.
+//! capacity 64 and 1024, and the pipeline of Effective Python, Item 55, with
+//! 3/4/5 workers and capacity 64 (`common::seed`). With `--busy`: that pipeline
+//! with 4/3/5 workers, 20,000 items, capacities 1 and 64, for steps 4, 5, 6 and
+//! crossbeam-channel, while three `yes > /dev/null` processes compete for the
+//! cores; each of those runs is a child process of this binary, killed once it
+//! has taken `--limit` seconds. With `--unbounded`: spsc, mpmc_4x4 and
+//! Effective Python's 3/4/5 pipeline with no bound, for step 5 and the
+//! channels.
 //!
 //! Full run: `scripts/side_by_side.sh`, or
 //! `cargo bench --bench side_by_side -- [--rounds R] [--items N] [--busy | --unbounded] [--load NAME...] [--json PATH]`;
@@ -88,7 +89,7 @@ struct Args {
 enum Shape {
     /// `common::transfer` with this many producers and consumers.
     Transfer(usize, usize),
-    /// The seed's pipeline with this many workers per stage.
+    /// Effective Python's pipeline (Item 55) with this many workers per stage.
     Pipeline([usize; 3]),
 }
 
@@ -114,7 +115,7 @@ impl Load {
                 format!("producers: {p}, consumers: {c}, capacity {cap}")
             }
             Shape::Pipeline([a, b, c]) => {
-                format!("the seed's pipeline, {a}/{b}/{c} workers, capacity {cap}")
+                format!("Effective Python's pipeline, {a}/{b}/{c} workers, capacity {cap}")
             }
         }
     }
@@ -189,7 +190,8 @@ struct Impl {
     pipeline: fn([usize; 3], Cap, u64) -> Option<Duration>,
 }
 
-/// A closable queue of the ladder: the seed's pipeline closes and joins it.
+/// A closable queue of the ladder: Effective Python's pipeline closes and
+/// joins it.
 fn ladder<Q: SeedQueue>() -> Impl {
     Impl {
         name: Q::NAME,

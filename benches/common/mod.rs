@@ -1,8 +1,8 @@
 //! What the benches share: one adapter trait that every channel under test
 //! implements, the ladder's queues plugged into it through `queuelab::Queue`,
 //! crossbeam-channel, flume, kanal and std's channels as peers, the body that
-//! moves items through one of them, the seed's pipeline (`seed`), and the
-//! bench settings.
+//! moves items through one of them, the pipeline of Effective Python, Item 55
+//! (`seed`), and the bench settings.
 //!
 //! Included by each bench with `#[path = "common/mod.rs"] mod common;`.
 #![allow(dead_code)] // each bench uses a different part

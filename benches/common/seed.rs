@@ -1,6 +1,8 @@
-//! Seed 002's stage functions, its first, polling pipeline, and its last
-//! pipeline (download -> resize -> upload) over the ladder's closable queues
-//! and over channels; shared by `benches/pipeline.rs`,
+//! The pipeline of Effective Python (2nd edition), Item 55, "Use Queue to
+//! Coordinate Work Between Threads" (the module's name `seed` is the
+//! project's old name for that source): its stage functions, its first,
+//! polling pipeline, and its last pipeline (download -> resize -> upload) over
+//! the ladder's closable queues and over channels; shared by `benches/pipeline.rs`,
 //! `benches/side_by_side.rs` and `benches/polling_cost.rs`.
 #![allow(dead_code)] // each bench uses a different part
 
@@ -13,7 +15,7 @@ use queuelab::PollingQueue;
 
 use super::{Build, Cap, Channel};
 
-/// The seed's stage functions, as no-ops the optimiser cannot remove.
+/// Item 55's stage functions, as no-ops the optimiser cannot remove.
 pub fn download(item: u64) -> u64 {
     black_box(item)
 }
@@ -24,13 +26,13 @@ pub fn upload(item: u64) -> u64 {
     black_box(item)
 }
 
-/// Seed 002's first program: `MyQueue` (here `PollingQueue`), one worker
+/// Item 55's first program: `MyQueue` (here `PollingQueue`), one worker
 /// per stage that polls its queue and sleeps `sleep` whenever it is empty,
 /// and a main thread that spins on the done queue's length until all
 /// `items` are there. Returns the time from the start until the last item
 /// reached the done queue (the workers' last sleep before they see the stop
-/// flag is not counted) and how many polls the workers made (the seed
-/// reports 3,009 for 1,000 items).
+/// flag is not counted) and how many polls the workers made (the study notes
+/// on Item 55 report 3,009 for 1,000 items).
 pub fn polling_pipeline(items: u64, sleep: Duration) -> (Duration, u64) {
     let start = Instant::now();
     let queues: [PollingQueue<u64>; 4] = Default::default();
@@ -43,7 +45,7 @@ pub fn polling_pipeline(items: u64, sleep: Duration) -> (Duration, u64) {
             let (stop, polls) = (&stop, &polls);
             s.spawn(move || {
                 let mut polled = 0;
-                // The seed's workers never stop; these stop when told, so
+                // Item 55's workers never stop; these stop when told, so
                 // that the run can end.
                 while !stop.load(Ordering::Relaxed) {
                     polled += 1;
@@ -59,7 +61,7 @@ pub fn polling_pipeline(items: u64, sleep: Duration) -> (Duration, u64) {
             queues[0].put(item);
         }
         while (queues[3].len() as u64) < items {
-            // The seed waits like this too ("do something useful meanwhile").
+            // Item 55 waits like this too ("do something useful meanwhile").
             std::hint::spin_loop();
         }
         let elapsed = start.elapsed();
@@ -69,12 +71,12 @@ pub fn polling_pipeline(items: u64, sleep: Duration) -> (Duration, u64) {
     (elapsed, polls.into_inner())
 }
 
-/// What the seed's pipeline needs from a closable queue, beyond `Build` (and
-/// so `queuelab::Queue`, whose `len` it uses), so that steps 4, 5 and 6 share
-/// one body.
+/// What Item 55's pipeline (Effective Python) needs from a closable queue,
+/// beyond `Build` (and so `queuelab::Queue`, whose `len` it uses), so that
+/// steps 4, 5 and 6 share one body.
 pub trait SeedQueue: Build + Send + Sync {
     fn put(&self, item: u64);
-    /// The seed's `StoppableWorker.run`: `for item in in_queue: out_queue.put(func(item))`.
+    /// Item 55's `StoppableWorker.run`: `for item in in_queue: out_queue.put(func(item))`.
     fn work(&self, func: fn(u64) -> u64, out: &Self);
     fn close(&self);
     fn join(&self);
@@ -106,7 +108,7 @@ seed_queue!(queuelab::queue::fast::ClosableQueue<u64>);
 seed_queue!(queuelab::queue::ring::ClosableQueue<u64>);
 
 // ANCHOR: seed_pipeline
-/// The seed's `start_threads`: `count` workers moving items from `in_queue`
+/// Item 55's `start_threads`: `count` workers moving items from `in_queue`
 /// through `func` to `out_queue`.
 fn start_threads<'scope, Q: SeedQueue>(
     s: &'scope thread::Scope<'scope, '_>,
@@ -120,7 +122,7 @@ fn start_threads<'scope, Q: SeedQueue>(
         .collect()
 }
 
-/// The seed's `stop_threads`: close the queue (one `close` instead of one
+/// Item 55's `stop_threads`: close the queue (one `close` instead of one
 /// sentinel per thread), wait until every item in it is done, join the
 /// threads.
 fn stop_threads<Q: SeedQueue>(queue: &Q, threads: Vec<thread::ScopedJoinHandle<'_, ()>>) {
@@ -131,12 +133,13 @@ fn stop_threads<Q: SeedQueue>(queue: &Q, threads: Vec<thread::ScopedJoinHandle<'
     }
 }
 
-/// Seed 002's last program over `Q`, with `workers` threads per stage and
-/// `items` items; returns the time from starting the workers until the last
-/// stage stopped. The capacity bounds the three stage queues; the done queue
-/// never fills: it is unbounded, or, for a queue that is bounded only, has
-/// room for every item (made before the clock starts, as it allocates every
-/// slot at once). `None` if `Q` has no such capacity.
+/// Item 55's last program (Effective Python's closable pipeline) over `Q`, with
+/// `workers` threads per stage and `items` items; returns the time from
+/// starting the workers until the last stage stopped. The capacity bounds the
+/// three stage queues; the done queue never fills: it is unbounded, or, for a
+/// queue that is bounded only, has room for every item (made before the clock
+/// starts, as it allocates every slot at once). `None` if `Q` has no such
+/// capacity.
 pub fn seed_pipeline<Q: SeedQueue>(workers: [usize; 3], cap: Cap, items: u64) -> Option<Duration> {
     let download_queue = Q::build(cap)?;
     let resize_queue = Q::build(cap)?;
