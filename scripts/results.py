@@ -202,14 +202,14 @@ def headline_md(ctx, rows):
 
 def pipeline_md(ctx, rows):
     idx = index(rows)
-    out = [header(ctx, "Seed 002's pipeline: ClosableQueue vs crossbeam-channel",
+    out = [header(ctx, "Effective Python's pipeline: ClosableQueue vs crossbeam-channel",
                   "cargo bench --bench pipeline" + ctx["crit_args"])]
     out.append(
         "download → resize → upload with no-op stages; one iteration is the whole program "
         "(start the workers, put the items, stop each stage in order). Each cell: million items "
         "per second through the whole pipeline (median time of one run in brackets). The "
-        "capacity bounds the three stage queues; the done queue is unbounded as in the seed. "
-        "`polling-10ms` is the seed's first version (PollingQueue, workers sleep 10 ms when "
+        "capacity bounds the three stage queues; the done queue is unbounded as in Effective Python. "
+        "`polling-10ms` is Effective Python's first version (PollingQueue, workers sleep 10 ms when "
         "their queue is empty), 1/1/1 unbounded only.\n")
     for group in ("pipeline_1-1-1", "pipeline_3-4-5"):
         caps = ["cap1", "cap64", "unbounded"]
@@ -229,14 +229,14 @@ def python_md(ctx, rows, python_lines):
         r = json.loads(line)
         key = (r["pipeline"], tuple(r["workers"]), r["capacity"], r["items"])
         runs.setdefault(key, []).append(r)
-    out = [header(ctx, "Seed 002's pipelines: Python vs Rust",
+    out = [header(ctx, "Effective Python's pipelines: Python vs Rust",
                   "python3 book/python/polling_pipeline.py / closable_pipeline.py (see results.sh), "
                   "cargo bench --bench pipeline" + ctx["crit_args"])]
     out.append(
         "The same programs with the same item counts and no-op stages: median wall time of "
         f"the Python runs ({python_lines and json.loads(python_lines[0])['python']} with its "
         "GIL; `book/python/`) next to the criterion median of the Rust bench. Python's "
-        "`ClosableQueue` closes with one sentinel per worker, as in the seed.\n")
+        "`ClosableQueue` closes with one sentinel per worker, as in Effective Python.\n")
     out.append("| pipeline | items | Python | Rust step 4 | Rust step 5 | Rust crossbeam | Python polls |")
     out.append("|---|---:|---:|---:|---:|---:|---:|")
     for (kind, workers, capacity, items), rs in sorted(runs.items(), key=lambda kv: str(kv[0])):
@@ -310,7 +310,7 @@ def charts(rows):
             vals = {s: melem(idx[(f"pipeline_{workers}", s, cap)]) for s in PIPE_IMPLS
                     if (f"pipeline_{workers}", s, cap) in idx}
             pgroups.append((f"{workers.replace('-', '/')} {cap}", vals))
-    pipeline = bars_svg("Seed 002 pipeline: throughput (higher is better)", pgroups, PIPE_IMPLS,
+    pipeline = bars_svg("Effective Python's pipeline: throughput (higher is better)", pgroups, PIPE_IMPLS,
                         "million items per second through all three stages, median")
     return queues, pipeline
 

@@ -8,10 +8,10 @@
 # Steps: criterion benches queues and pipeline (medians are read from
 # target/criterion/**/new/estimates.json, not from the printed text), the
 # polling-cost table (benches/polling_cost.rs), the memory figure
-# (examples/memory.rs), the Python versions of seed 002's pipelines
-# (book/python/), then scripts/results.py writes the markdown and SVG files.
-# Needs cargo and python3. Benchmarks are noisy when anything else runs: the
-# load average before and after is written next to the numbers.
+# (examples/memory.rs), the Python versions of the pipelines of Effective
+# Python, Item 55 (book/python/), then scripts/results.py writes the markdown
+# and SVG files. Needs cargo and python3. Benchmarks are noisy when anything
+# else runs: the load average before and after is written next to the numbers.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -6,13 +6,13 @@
 #   scripts/side_by_side.sh              default loads, 5 rounds of 1,000,000 items
 #                                        (about 1 minute on 2 idle cores)
 #                                        -> book/src/results/side_by_side.{md,json}
-#   scripts/side_by_side.sh --busy       the seed's pipeline next to three `yes`
+#   scripts/side_by_side.sh --busy       Effective Python's pipeline next to three `yes`
 #                                        processes (a few minutes; each run stops
 #                                        after 10 s) -> book/src/results/side_by_side_busy.{md,json}
 #   scripts/side_by_side.sh --busy --hogs 0
 #                                        the same loads on an idle machine, to compare
 #                                        -> book/src/results/side_by_side_busy_hogs0.{md,json}
-#   scripts/side_by_side.sh --unbounded  spsc, mpmc 4x4 and the seed's pipeline with no bound
+#   scripts/side_by_side.sh --unbounded  spsc, mpmc 4x4 and Effective Python's pipeline with no bound
 #                                        -> book/src/results/side_by_side_unbounded.{md,json}
 #   scripts/side_by_side.sh --out DIR    write somewhere else
 #

@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Re-measures how step 6's waiting got where it is: each version below is
-# checked out into a scratch worktree (with one edit for the version that
-# never was a commit of its own), and benches/side_by_side.rs runs there on
-# the busy set (the seed's 4/3/5 pipeline at capacity 1 and 64 next to three
+# checked out into a scratch worktree (with one edit for the version that never
+# was a commit of its own), and benches/side_by_side.rs runs there on the busy
+# set (Effective Python's 4/3/5 pipeline at capacity 1 and 64 next to three
 # `yes` processes) and on the idle pipeline_3-4-5_cap64 load. Tables go to
-# book/src/results/waiting/<version>-{busy,idle}.md; the step-6 chapter of
-# the book includes them. About 15 minutes on 2 cores.
+# book/src/results/waiting/<version>-{busy,idle}.md; the step-6 chapter of the
+# book includes them. About 15 minutes on 2 cores.
 #
 #   scripts/waiting_history.sh                 every version
 #   scripts/waiting_history.sh timed-yields    one of them
