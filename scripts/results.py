@@ -310,8 +310,8 @@ def charts(rows):
             vals = {s: melem(idx[(f"pipeline_{workers}", s, cap)]) for s in PIPE_IMPLS
                     if (f"pipeline_{workers}", s, cap) in idx}
             pgroups.append((f"{workers.replace('-', '/')} {cap}", vals))
-    pipeline = bars_svg("Effective Python's pipeline: throughput (higher is better)", pgroups, PIPE_IMPLS,
-                        "million items per second through all three stages, median")
+    pipeline = bars_svg("The pipeline of Effective Python, Item 55: throughput (higher is better)",
+                        pgroups, PIPE_IMPLS, "million items per second through all three stages, median")
     return queues, pipeline
 
 
