@@ -372,8 +372,10 @@ fn if_instead_of_while_finds_nothing() {
 }
 
 // ANCHOR: check_then_act
-/// Variant 5, BROKEN: seed 000's check-then-act race. `is_empty` is a snapshot:
-/// another consumer can take the item between the check and the `try_get`.
+/// Variant 5, BROKEN: the check-then-act race of `if not queue.empty():
+/// queue.get()`, from the study notes on CPython's `multiprocessing.Queue`.
+/// `is_empty` is a snapshot: another consumer can take the item between the
+/// check and the `try_get`.
 fn take_if_not_empty(q: &PollingQueue<u32>) -> Option<u32> {
     if !q.is_empty() {
         Some(q.try_get().unwrap())

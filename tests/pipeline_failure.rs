@@ -37,8 +37,8 @@ fn assert_accounted(report: &PipelineReport) {
     assert_eq!(report.items_out + report.undelivered, last_out, "{report}");
 }
 
-/// The seed's three stages, with one of them failing on item `bad`, either
-/// by returning `Err` or by panicking.
+/// Effective Python's three stages (Item 55), with one of them failing on item
+/// `bad`, either by returning `Err` or by panicking.
 #[derive(Clone, Copy, Debug)]
 enum How {
     Err,

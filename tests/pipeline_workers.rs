@@ -1,7 +1,7 @@
 #![cfg(not(loom))]
-//! The two workers of seed 002: the polling worker stops when told and its
-//! counts add up; the stoppable worker ends when its input is closed and
-//! drained, and hands back a result it could not deliver.
+//! The two workers of Effective Python, Item 55: the polling worker stops when
+//! told and its counts add up; the stoppable worker ends when its input is
+//! closed and drained, and hands back a result it could not deliver.
 
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -19,7 +19,7 @@ const STRATEGIES: [PollStrategy; 3] = [
     PollStrategy::Backoff,
 ];
 
-/// Seed 002's first pipeline: three polling workers in a row, the main
+/// Item 55's first pipeline: three polling workers in a row, the main
 /// thread polling the done queue until every item is there.
 #[test]
 fn polling_pipeline_processes_every_item_and_the_counts_add_up() {
@@ -134,8 +134,8 @@ fn a_panic_in_a_polling_worker_comes_out_of_stop() {
     assert_eq!(err.downcast_ref::<&str>(), Some(&"bad item"));
 }
 
-/// Seed 002's second pipeline with 3/4/5 stoppable workers, shut down the
-/// seed's way: close a queue, `join` it, join its threads, next stage.
+/// Item 55's second pipeline with 3/4/5 stoppable workers, shut down
+/// Item 55's way: close a queue, `join` it, join its threads, next stage.
 #[test]
 fn stoppable_workers_3_4_5_process_every_item() {
     let queues: Vec<Arc<ClosableQueue<u64>>> = (0..4)
