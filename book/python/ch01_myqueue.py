@@ -1,12 +1,16 @@
-"""Chapter 1: seed 002's first pipeline, a lock around a deque and workers that poll.
+"""Chapter 1: the first pipeline of Effective Python, Item 55, from the study
+notes: a lock around a deque and workers that poll.
 
 Three stages (download, resize, upload) that do nothing, one polling worker
-each, 1000 items. Prints what the seed prints (items processed, total polls)
-and what it costs: wall time, CPU time, how often the main thread spun while
-it waited, and the CPU burnt by workers polling an empty queue for one second.
+each, 1000 items. Prints what the notes' version prints (items processed, total
+polls) and what it costs: wall time, CPU time, how often the main thread spun
+while it waited, and the CPU burnt by workers polling an empty queue for one
+second.
 
     python3 ch01_myqueue.py            # workers are daemon threads: the script ends
-    python3 ch01_myqueue.py --seed     # as in the seed: the script never ends
+    python3 ch01_myqueue.py --seed     # as Item 55 writes it: the script never ends
+
+(`--seed` is the project's old name for "as the source writes it".)
 """
 
 import sys
@@ -15,7 +19,7 @@ from collections import deque
 from threading import Lock, Thread
 
 ITEMS = 1000
-POLL_SLEEP = 0.01  # the seed's time.sleep(0.01) when the queue is empty
+POLL_SLEEP = 0.01  # Item 55's time.sleep(0.01) when the queue is empty
 
 
 # ANCHOR: myqueue
@@ -89,7 +93,7 @@ def main():
     # ANCHOR: wait
     spins = 0
     while len(done_queue.items) < ITEMS:
-        spins += 1  # the seed's "do something useful while waiting": a busy wait
+        spins += 1  # Item 55's "do something useful while waiting": a busy wait
     # ANCHOR_END: wait
     wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
 

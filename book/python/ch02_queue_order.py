@@ -1,4 +1,4 @@
-"""Chapter 2: seed 002's first queue.Queue demonstration.
+"""Chapter 2: the first queue.Queue demonstration of Effective Python, Item 55.
 
 The consumer starts first and calls get() on an empty queue: it sleeps until
 the producer's put(). Nobody polls.
@@ -16,7 +16,7 @@ def say(line):
     sys.stdout.write(line + "\n")  # one write per line: two threads print
 
 
-waiting = Event()  # so that the first line printed is the consumer's, as in the seed
+waiting = Event()  # so that the first line printed is the consumer's, as in Item 55
 
 
 def consumer():

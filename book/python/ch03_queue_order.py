@@ -1,7 +1,8 @@
-"""Chapter 3: seed 002's Queue(1) demonstration, as the seed writes it.
+"""Chapter 3: the Queue(1) demonstration of Effective Python, Item 55, as the
+study notes write it.
 
 With room for one item, the producer's second put() waits until the
-consumer's first get() has made room. (The consumer's sleep is the seed's: it
+consumer's first get() has made room. (The consumer's sleep is Item 55's: it
 makes the producer reach the full queue first.)
 """
 
@@ -19,7 +20,7 @@ def say(line):
 
 
 def consumer():
-    time.sleep(0.1)  # the seed's: let the producer run ahead
+    time.sleep(0.1)  # Item 55's: let the producer run ahead
     my_queue.get()  # second
     say("consumer 1")
     my_queue.get()  # fourth

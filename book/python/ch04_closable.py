@@ -1,5 +1,6 @@
-"""Chapter 4: seed 002's ClosableQueue (a sentinel item) and StoppableWorker,
-in the seed's final pipeline: 3/4/5 workers, 1000 items, no-op stages.
+"""Chapter 4: the ClosableQueue (a sentinel item) and StoppableWorker of
+Effective Python, Item 55, in its final pipeline: 3/4/5 workers, 1000 items,
+no-op stages.
 """
 
 import time

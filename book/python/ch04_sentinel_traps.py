@@ -31,7 +31,7 @@ def drain(q, seen):
 def one_sentinel_two_workers():
     q = ClosableQueue()
     workers = [in_thread(drain, q, []) for _ in range(2)]
-    q.close()  # one sentinel; the seed's stop_threads puts one per worker
+    q.close()  # one sentinel; Item 55's stop_threads puts one per worker
     print("1. one close() for two workers:")
     for n, w in enumerate(workers, 1):
         print(f"   worker {n}: {finished(w)}")

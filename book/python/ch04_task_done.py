@@ -1,4 +1,4 @@
-"""Chapter 4: seed 002's task_done()/join() demonstration.
+"""Chapter 4: the task_done()/join() demonstration of Effective Python, Item 55.
 
 The producer waits with in_queue.join() until the consumer has called
 task_done() for the item, not just taken it.
@@ -10,7 +10,7 @@ from threading import Event, Thread
 
 # ANCHOR: demo
 in_queue = Queue()
-waiting = Event()  # so that the consumer prints first, as in the seed
+waiting = Event()  # so that the consumer prints first, as in Item 55
 
 
 def say(line):

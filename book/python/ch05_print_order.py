@@ -1,9 +1,10 @@
-"""Chapter 5: seed 002's Queue(1) demonstration, run many times, counting the
-orders its six lines come out in.
+"""Chapter 5: the Queue(1) demonstration of Effective Python, Item 55, run many
+times, counting the orders its six lines come out in.
 
-The seed numbers the four queue calls (put first, get second, put third, get
-fourth) and shows one order of the printed lines. The queue calls do happen in
-that order every time; the lines printed after them need not.
+Item 55 numbers the four queue calls (put first, get second, put third, get
+fourth) and the study notes show one order of the printed lines. The queue
+calls do happen in that order every time; the lines printed after them need
+not.
 """
 
 import tempfile
@@ -13,7 +14,7 @@ from queue import Queue
 from threading import Thread
 
 RUNS = 200
-PAUSE = 0.01  # the seed's consumer sleeps 0.1 s first; shorter here, so 200 runs take seconds
+PAUSE = 0.01  # Item 55's consumer sleeps 0.1 s first; shorter here, so 200 runs take seconds
 
 
 # ANCHOR: demo
@@ -21,7 +22,7 @@ def demo(say):
     my_queue = Queue(1)  # room for one item
 
     def consumer():
-        time.sleep(PAUSE)  # let the producer run ahead, as the seed does
+        time.sleep(PAUSE)  # let the producer run ahead, as Item 55 does
         my_queue.get()  # second
         say("consumer 1")
         my_queue.get()  # fourth

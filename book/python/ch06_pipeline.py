@@ -1,5 +1,5 @@
-"""Chapter 6: seed 002's closable pipeline with simulated I/O, then with a
-stage that fails once.
+"""Chapter 6: the closable pipeline of Effective Python, Item 55, with
+simulated I/O, then with a stage that fails once.
 
     python3 ch06_pipeline.py workers   # 1/1/1 against 3/4/5 workers, 1 ms of "I/O" per stage
     python3 ch06_pipeline.py failure   # 3/4/5 workers, resize raises on one item

@@ -1,4 +1,5 @@
-"""Chapter 11: seed 000's multiprocessing.Queue stories.
+"""Chapter 11: the multiprocessing.Queue stories of the study notes on CPython's
+multiprocessing.Queue (its feeder thread and pipe).
 
     python3 ch11_mp_feeder.py empty        # story 1
     python3 ch11_mp_feeder.py exit         # story 2

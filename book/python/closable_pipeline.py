@@ -1,10 +1,12 @@
-"""Seed 002's last pipeline: ClosableQueue with a sentinel, StoppableWorker,
-start_threads/stop_threads, 3/4/5 workers.
+"""The last pipeline of Effective Python, Item 55, timed in Python.
+
+ClosableQueue with a sentinel, StoppableWorker, start_threads/stop_threads,
+3/4/5 workers.
 
 download -> resize -> upload with no-op stages. Prints one JSON line per run:
 the time from creating the queues until the last stage is stopped. The three
 queues in front of the stages get `maxsize=--capacity` (0: unbounded, as in
-the seed); the done queue is unbounded. Same item count and stages as the
+Item 55); the done queue is unbounded. Same item count and stages as the
 Rust run in benches/pipeline.rs (`pipeline_3-4-5/closable/...`).
 
     python3 book/python/closable_pipeline.py --items 10000 --runs 5 --capacity 64

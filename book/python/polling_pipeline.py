@@ -1,11 +1,13 @@
-"""Seed 002's first pipeline: MyQueue and busy-polling workers, 1/1/1.
+"""The first pipeline of Effective Python, Item 55, timed in Python.
+
+MyQueue and busy-polling workers, 1/1/1.
 
 download -> resize -> upload with no-op stages. Each worker polls its queue
 and sleeps 10 ms whenever it is empty; the main thread spins on the done
 queue's length. Prints one JSON line per run: the time from starting the
 workers until the last item reached the done queue, and the polls.
 
-The seed's workers loop for ever; these stop when told, so that a run ends.
+Item 55's workers loop for ever; these stop when told, so that a run ends.
 Same item count and stages as the Rust run in benches/pipeline.rs
 (`pipeline_1-1-1/polling-10ms/unbounded`).
 
@@ -86,7 +88,7 @@ def run_once(items, sleep):
     for _ in range(items):
         download_queue.put(object())
     while len(done_queue.items) < items:
-        pass  # the seed: "do something useful while waiting"
+        pass  # Item 55: "do something useful while waiting"
     seconds = time.perf_counter() - start
     for thread in threads:
         thread.stopping = True

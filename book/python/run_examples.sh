@@ -43,7 +43,7 @@ transcript() {
 
 transcript ch01_myqueue python3 "$PYTHON" ch01_myqueue.py
 
-# The seed's own version, whose worker threads are not daemons: it never ends.
+# Item 55's own version, whose worker threads are not daemons: it never ends.
 if wanted ch01_never_exits; then
     echo "running ch01_never_exits" >&2
     {
