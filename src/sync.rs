@@ -11,14 +11,36 @@
 //! closure-shaped API (`with`, `with_mut`): under loom, every access to a
 //! slot is checked for a data race.
 //!
+//! The unbounded lock-free step allocates and frees its blocks with
+//! [`allocate`] and [`free`]: under loom they go through `loom::alloc`, so a
+//! model that leaks a block fails.
+//!
 //! Nothing outside this file names parking_lot or loom.
 
 #[cfg(not(loom))]
 mod imp {
     pub(crate) use crossbeam_utils::Backoff;
     pub(crate) use parking_lot::{Condvar, Mutex, MutexGuard};
-    pub(crate) use std::sync::atomic::{AtomicUsize, Ordering};
+    pub(crate) use std::sync::atomic::{AtomicPtr, AtomicUsize, Ordering};
     pub(crate) use std::thread::yield_now;
+
+    /// Puts `value` on the heap and hands back the only pointer to it. Free
+    /// it with [`free`].
+    pub(crate) fn allocate<T>(value: T) -> std::ptr::NonNull<T> {
+        std::ptr::NonNull::from(Box::leak(Box::new(value)))
+    }
+
+    /// Drops the value that `ptr` points to and frees its memory.
+    ///
+    /// # Safety
+    ///
+    /// `ptr` came from [`allocate`], has not been freed, and nobody uses
+    /// it (or the value) after this call.
+    pub(crate) unsafe fn free<T>(ptr: std::ptr::NonNull<T>) {
+        // SAFETY: `allocate` made `ptr` with `Box`, and the caller promises
+        // that nobody else holds it.
+        drop(unsafe { Box::from_raw(ptr.as_ptr()) });
+    }
 
     /// The time now, for code that adapts to how long things take.
     pub(crate) fn clock() -> Option<std::time::Instant> {
@@ -75,9 +97,46 @@ mod imp {
 #[cfg(loom)]
 mod imp {
     pub(crate) use loom::cell::UnsafeCell;
-    pub(crate) use loom::sync::atomic::{AtomicUsize, Ordering};
+    pub(crate) use loom::sync::atomic::{AtomicPtr, AtomicUsize, Ordering};
     pub(crate) use loom::thread::yield_now;
+    use std::alloc::Layout;
     use std::ops::{Deref, DerefMut};
+    use std::ptr::NonNull;
+
+    /// Puts `value` on the heap with `loom::alloc`, which tracks the
+    /// allocation: a model that ends with it not freed fails as a leak.
+    pub(crate) fn allocate<T>(value: T) -> NonNull<T> {
+        let layout = Layout::new::<T>();
+        assert!(
+            layout.size() > 0,
+            "loom cannot track a zero-sized allocation"
+        );
+        // SAFETY: the layout has a non-zero size (checked above).
+        let raw = unsafe { loom::alloc::alloc(layout) }.cast::<T>();
+        let Some(ptr) = NonNull::new(raw) else {
+            std::alloc::handle_alloc_error(layout)
+        };
+        // SAFETY: freshly allocated with `T`'s layout, so valid for a write
+        // of one `T`, and nobody else has the pointer yet.
+        unsafe { ptr.as_ptr().write(value) };
+        ptr
+    }
+
+    /// Drops the value that `ptr` points to and frees its memory.
+    ///
+    /// # Safety
+    ///
+    /// `ptr` came from [`allocate`], has not been freed, and nobody uses
+    /// it (or the value) after this call.
+    pub(crate) unsafe fn free<T>(ptr: NonNull<T>) {
+        // SAFETY: `allocate` wrote a `T` there with `T`'s layout, and the
+        // caller promises that nobody else uses it: it is dropped once and
+        // its memory given back once.
+        unsafe {
+            ptr.as_ptr().drop_in_place();
+            loom::alloc::dealloc(ptr.as_ptr().cast(), Layout::new::<T>());
+        }
+    }
 
     /// loom has no clock, and a model must run the same way every time it
     /// is replayed: code that adapts to how long things take does not adapt.
