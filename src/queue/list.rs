@@ -23,16 +23,19 @@
 //!   `WRITTEN` bit with `Release`.
 //! - The producer that claims a block's last slot moves `tail` into the
 //!   gap. While `tail` is in the gap nobody else can claim anything: the
-//!   others wait. That producer allocates the next block, stores it in
-//!   `tail_block`, moves `tail` out of the gap to the new block's first
-//!   position (a `fetch_add`, so a `close` meanwhile keeps its bit), then
-//!   links the block into the list (`next`), and only then writes its item.
+//!   others wait (a little spinning, then they sleep in `linking` until
+//!   `tail` leaves the gap). That producer allocates the next block, stores
+//!   it in `tail_block`, moves `tail` out of the gap to the new block's
+//!   first position (a `fetch_add`, so a `close` meanwhile keeps its bit),
+//!   then links the block into the list (`next`), and only then writes its
+//!   item.
 //! - `head` and `head_block` are the same on the consumer side: a consumer
 //!   claims a position with a `compare_exchange` on `head`; the one that
 //!   claims a block's last slot moves `head` into the gap, waits for that
 //!   block's `next`, stores it in `head_block`, and moves `head` out of the
-//!   gap. Whether the queue is empty is read off `tail`, never off a slot,
-//!   so a consumer looks at no block before it has claimed a slot in it.
+//!   gap (other gets wait as puts do). Whether the queue is empty is read
+//!   off `tail`, never off a slot, so a consumer looks at no block before
+//!   it has claimed a slot in it.
 //! - Each position is claimed by one producer and one consumer, and a
 //!   thread that claimed position `p` and loaded the block pointer *after*
 //!   loading `p` holds the block of `p`: the block pointer is stored before
@@ -65,6 +68,13 @@
 //! Under loom, freeing a block first touches every slot's item for writing:
 //! freeing memory writes to it, and loom then checks that every read of a
 //! slot comes before the free.
+//!
+//! **Why the waits in a gap sleep.** Several threads may wait for the one
+//! that is linking a block. Were they all to spin, yielding, loom would
+//! explore them taking turns for ever while the one they wait for never
+//! runs (it reports "exceeded maximum number of branches"); a sleeping
+//! waiter is out of the turns. Elsewhere, as in step 6, a thread that waits
+//! for another is the only one waiting for it.
 //!
 //! **Memory.** A block is freed as soon as its last reader finishes, and the
 //! next block is allocated only when a producer claims the last slot of the
@@ -156,9 +166,11 @@ pub struct ClosableQueue<T> {
     /// Items taken with `get`, `try_get` or `get_timeout` that `task_done`
     /// has not marked yet: the only ones it may mark.
     taken: CachePadded<AtomicUsize>,
-    /// Threads waiting for an item, and in `join`.
+    /// Threads waiting for an item, in `join`, and for a block to be linked
+    /// (puts while `tail` is in a gap, gets while `head` is).
     getters: Sleepers,
     joiners: Sleepers,
+    linking: Sleepers,
     /// The queue owns its blocks, and drops the `T`s left in them.
     _owns: PhantomData<Box<Block<T>>>,
 }
@@ -247,6 +259,7 @@ impl<T> ClosableQueue<T> {
             taken: CachePadded::new(AtomicUsize::new(0)),
             getters: Sleepers::new(),
             joiners: Sleepers::new(),
+            linking: Sleepers::new(),
             _owns: PhantomData,
         }
     }
@@ -257,6 +270,7 @@ impl<T> ClosableQueue<T> {
     // ANCHOR: try_push
     fn try_push(&self, item: T) -> Result<(), Closed<T>> {
         let backoff = Backoff::new();
+        let mut patience = Patience::new();
         // `Acquire`: a `tail` that moved into a block comes with the store
         // of that block to `tail_block`.
         let mut tail = self.tail.load(Ordering::Acquire);
@@ -266,8 +280,15 @@ impl<T> ClosableQueue<T> {
             }
             let pos = tail / ONE;
             if offset(pos) == BLOCK {
-                // In the gap: another put is linking the next block.
-                backoff.snooze();
+                // In the gap: another put is linking the next block. Wait
+                // for it, and sleep if it takes long (`link_next` wakes us):
+                // several threads may wait for that one put, and only a
+                // sleeping waiter cannot take turns with the others.
+                if !patience.wait() {
+                    self.linking.sleep_unless(&Deadline::NEVER, || {
+                        offset(self.tail.fetch_add(0, Ordering::AcqRel) / ONE) != BLOCK
+                    });
+                }
                 tail = self.tail.load(Ordering::Acquire);
                 continue;
             }
@@ -304,6 +325,7 @@ impl<T> ClosableQueue<T> {
         self.tail_block.store(next, Ordering::Release);
         // Out of the gap, keeping the `CLOSED` bit if a `close` came.
         self.tail.fetch_add(ONE, Ordering::AcqRel);
+        self.linking.notify_all();
         // SAFETY: this thread claimed a slot of `block` and has not written
         // it yet, so its reader has not counted itself: the block is alive.
         let current = unsafe { &*block };
@@ -333,14 +355,20 @@ impl<T> ClosableQueue<T> {
     // ANCHOR: try_pop
     fn try_pop(&self) -> Result<T, TryGetError> {
         let backoff = Backoff::new();
+        let mut patience = Patience::new();
         // `Acquire`: a `head` that moved into a block comes with the store
         // of that block to `head_block`, and with what the get that moved
         // it saw (the puts before, as in step 6).
         let mut head = self.head.load(Ordering::Acquire);
         loop {
             if offset(head) == BLOCK {
-                // In the gap: another get is moving to the next block.
-                backoff.snooze();
+                // In the gap: another get is moving to the next block. Wait
+                // as a put waits in `tail`'s gap; `move_head_on` wakes us.
+                if !patience.wait() {
+                    self.linking.sleep_unless(&Deadline::NEVER, || {
+                        offset(self.head.fetch_add(0, Ordering::AcqRel)) != BLOCK
+                    });
+                }
                 head = self.head.load(Ordering::Acquire);
                 continue;
             }
@@ -362,7 +390,7 @@ impl<T> ClosableQueue<T> {
             ) {
                 Ok(_) => {
                     if offset(head) + 1 == BLOCK {
-                        self.move_head_on(block, head + 1);
+                        self.move_head_on(block);
                     }
                     return Ok(self.read(block, head));
                 }
@@ -375,9 +403,10 @@ impl<T> ClosableQueue<T> {
     }
 
     /// Called by the get that claimed the last slot of `block`, with `head`
-    /// at `gap`: waits for the next block to be linked, and moves `head`
-    /// into it. Nobody else moves `head` while it is in the gap.
-    fn move_head_on(&self, block: *mut Block<T>, gap: usize) {
+    /// in the gap after it: waits for the next block to be linked (only
+    /// this thread waits for that), and moves `head` into it. Nobody else
+    /// moves `head` while it is in the gap.
+    fn move_head_on(&self, block: *mut Block<T>) {
         // SAFETY: this thread claimed a slot of `block` and has not counted
         // its read yet: the block is alive.
         let current = unsafe { &*block };
@@ -392,7 +421,9 @@ impl<T> ClosableQueue<T> {
             backoff.snooze();
         };
         self.head_block.store(next, Ordering::Release);
-        self.head.store(gap + 1, Ordering::Release);
+        // A read-modify-write, for the gets asleep in `linking`.
+        self.head.fetch_add(1, Ordering::AcqRel);
+        self.linking.notify_all();
     }
 
     /// Reads the item at position `pos` of `block`, which this thread has
