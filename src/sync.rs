@@ -12,8 +12,8 @@
 //! slot is checked for a data race.
 //!
 //! The unbounded lock-free step allocates and frees its blocks with
-//! [`allocate`] and [`free`]: under loom they go through `loom::alloc`, so a
-//! model that leaks a block fails.
+//! [`allocate`] and [`free`]: under loom each block carries a
+//! `loom::alloc::Track`, so a model that leaks a block fails.
 //!
 //! Nothing outside this file names parking_lot or loom.
 
@@ -99,27 +99,27 @@ mod imp {
     pub(crate) use loom::cell::UnsafeCell;
     pub(crate) use loom::sync::atomic::{AtomicPtr, AtomicUsize, Ordering};
     pub(crate) use loom::thread::yield_now;
-    use std::alloc::Layout;
     use std::ops::{Deref, DerefMut};
     use std::ptr::NonNull;
 
-    /// Puts `value` on the heap with `loom::alloc`, which tracks the
-    /// allocation: a model that ends with it not freed fails as a leak.
+    /// A value on the heap, with loom's leak tracking beside it. (A
+    /// `Track` rather than `loom::alloc::alloc`: loom drops its table of
+    /// raw allocations after a failed model, when it can no longer be
+    /// called, and that aborts the whole test binary.)
+    #[repr(C)] // `value` first, so a pointer to it is a pointer to the whole
+    struct Tracked<T> {
+        value: T,
+        _track: loom::alloc::Track<()>,
+    }
+
+    /// Puts `value` on the heap with a `loom::alloc::Track`: a model that
+    /// ends with it not freed fails as a leak.
     pub(crate) fn allocate<T>(value: T) -> NonNull<T> {
-        let layout = Layout::new::<T>();
-        assert!(
-            layout.size() > 0,
-            "loom cannot track a zero-sized allocation"
-        );
-        // SAFETY: the layout has a non-zero size (checked above).
-        let raw = unsafe { loom::alloc::alloc(layout) }.cast::<T>();
-        let Some(ptr) = NonNull::new(raw) else {
-            std::alloc::handle_alloc_error(layout)
-        };
-        // SAFETY: freshly allocated with `T`'s layout, so valid for a write
-        // of one `T`, and nobody else has the pointer yet.
-        unsafe { ptr.as_ptr().write(value) };
-        ptr
+        let tracked = Box::new(Tracked {
+            value,
+            _track: loom::alloc::Track::new(()),
+        });
+        NonNull::from(Box::leak(tracked)).cast::<T>()
     }
 
     /// Drops the value that `ptr` points to and frees its memory.
@@ -129,13 +129,10 @@ mod imp {
     /// `ptr` came from [`allocate`], has not been freed, and nobody uses
     /// it (or the value) after this call.
     pub(crate) unsafe fn free<T>(ptr: NonNull<T>) {
-        // SAFETY: `allocate` wrote a `T` there with `T`'s layout, and the
-        // caller promises that nobody else uses it: it is dropped once and
-        // its memory given back once.
-        unsafe {
-            ptr.as_ptr().drop_in_place();
-            loom::alloc::dealloc(ptr.as_ptr().cast(), Layout::new::<T>());
-        }
+        // SAFETY: `allocate` made `ptr` from a `Box<Tracked<T>>` (its
+        // `value` is at offset 0), and the caller promises that nobody else
+        // holds it.
+        drop(unsafe { Box::from_raw(ptr.cast::<Tracked<T>>().as_ptr()) });
     }
 
     /// loom has no clock, and a model must run the same way every time it
