@@ -78,7 +78,8 @@
 //!
 //! **Memory.** A block is freed as soon as its last reader finishes, and the
 //! next block is allocated only when a producer claims the last slot of the
-//! one before. An empty queue holds one block (the one `tail` is in).
+//! one before. An empty queue holds one block (the one `tail` is in), once
+//! every get has finished its read.
 //!
 //! **Waiting, closing, `task_done`/`join`, the iterator** work as in step 6:
 //! `close` sets the bit in `tail` with a `fetch_or`; a get that finds the
@@ -489,7 +490,8 @@ impl<T> ClosableQueue<T> {
     }
     // ANCHOR_END: pop_waiting
 
-    /// Adds `item` at the back; it never waits for room. Once the queue is
+    /// Adds `item` at the back; it never waits for room, only, now and
+    /// then, for another put that is linking a new block. Once the queue is
     /// closed the item comes back in `Err(Closed(item))`.
     ///
     /// ```
@@ -505,7 +507,8 @@ impl<T> ClosableQueue<T> {
 
     /// Adds `item` if the queue is open; otherwise hands it back in
     /// [`TryPutError::Closed`]. The queue is never full, so it never
-    /// returns [`TryPutError::Full`].
+    /// returns [`TryPutError::Full`]. Like `put`, it may wait for another
+    /// put that is linking a new block (once per block of slots).
     ///
     /// ```
     /// use queuelab::{queue::list::ClosableQueue, TryPutError};
