@@ -17,8 +17,8 @@ use crate::common::{spawn_until_blocked, within_deadline};
 use crate::panic_message;
 
 bounded_cases! {
-    use queuelab::{PutTimeoutError, Queue, TryPutError};
-    use crate::assert_zero_capacity_panic;
+use queuelab::{PutTimeoutError, Queue, TryPutError};
+use crate::assert_zero_capacity_panic;
 }
 
 /// A time limit that never runs out while a test is running, so a timed
@@ -30,34 +30,34 @@ const LONG: Duration = Duration::from_secs(3600);
 // ---------------------------------------------------------------------------
 
 bounded_cases! {
-    #[test]
-    fn capacity_is_the_bound() {
-        assert_eq!(ClosableQueue::<u8>::bounded(1).capacity(), Some(1));
-        assert_eq!(ClosableQueue::<u8>::bounded(3).capacity(), Some(3));
-    }
+#[test]
+fn capacity_is_the_bound() {
+    assert_eq!(ClosableQueue::<u8>::bounded(1).capacity(), Some(1));
+    assert_eq!(ClosableQueue::<u8>::bounded(3).capacity(), Some(3));
+}
 
-    #[test]
-    fn zero_capacity_panics_with_a_message_that_says_why() {
-        assert_zero_capacity_panic(panic::catch_unwind(|| ClosableQueue::<u8>::bounded(0)));
-    }
+#[test]
+fn zero_capacity_panics_with_a_message_that_says_why() {
+    assert_zero_capacity_panic(panic::catch_unwind(|| ClosableQueue::<u8>::bounded(0)));
+}
 
-    #[test]
-    fn len_and_is_empty_follow_puts_and_gets() {
-        let q = ClosableQueue::bounded(2);
-        assert_eq!((q.len(), q.is_empty()), (0, true));
-        q.put('a').unwrap();
-        assert_eq!((q.len(), q.is_empty()), (1, false));
-        q.put('b').unwrap();
-        assert_eq!(q.len(), 2);
-        q.try_put('c').unwrap_err(); // full: not counted
-        assert_eq!(q.len(), 2);
-        q.get().unwrap();
-        assert_eq!(q.len(), 1);
-        q.close();
-        assert_eq!(q.len(), 1); // closing keeps the items
-        q.get().unwrap();
-        assert_eq!((q.len(), q.is_empty()), (0, true));
-    }
+#[test]
+fn len_and_is_empty_follow_puts_and_gets() {
+    let q = ClosableQueue::bounded(2);
+    assert_eq!((q.len(), q.is_empty()), (0, true));
+    q.put('a').unwrap();
+    assert_eq!((q.len(), q.is_empty()), (1, false));
+    q.put('b').unwrap();
+    assert_eq!(q.len(), 2);
+    q.try_put('c').unwrap_err(); // full: not counted
+    assert_eq!(q.len(), 2);
+    q.get().unwrap();
+    assert_eq!(q.len(), 1);
+    q.close();
+    assert_eq!(q.len(), 1); // closing keeps the items
+    q.get().unwrap();
+    assert_eq!((q.len(), q.is_empty()), (0, true));
+}
 }
 
 #[test]
@@ -86,41 +86,41 @@ fn put_on_a_closed_queue_hands_the_item_back() {
 }
 
 bounded_cases! {
-    #[test]
-    fn try_put_says_full_and_then_closed() {
-        let q = ClosableQueue::bounded(1);
-        assert_eq!(q.try_put(1), Ok(()));
-        let full = q.try_put(2).unwrap_err();
-        assert_eq!(full, TryPutError::Full(2));
-        assert!(full.is_full() && !full.is_closed());
-        q.close();
-        // Full *and* closed: closed wins, since waiting for room is pointless.
-        let closed = q.try_put(3).unwrap_err();
-        assert_eq!(closed, TryPutError::Closed(3));
-        assert!(closed.is_closed() && !closed.is_full());
-        assert_eq!(q.try_get(), Ok(1)); // the item inside was not disturbed
-        assert_eq!(q.try_put(4), Err(TryPutError::Closed(4))); // room, but closed
-    }
+#[test]
+fn try_put_says_full_and_then_closed() {
+    let q = ClosableQueue::bounded(1);
+    assert_eq!(q.try_put(1), Ok(()));
+    let full = q.try_put(2).unwrap_err();
+    assert_eq!(full, TryPutError::Full(2));
+    assert!(full.is_full() && !full.is_closed());
+    q.close();
+    // Full *and* closed: closed wins, since waiting for room is pointless.
+    let closed = q.try_put(3).unwrap_err();
+    assert_eq!(closed, TryPutError::Closed(3));
+    assert!(closed.is_closed() && !closed.is_full());
+    assert_eq!(q.try_get(), Ok(1)); // the item inside was not disturbed
+    assert_eq!(q.try_put(4), Err(TryPutError::Closed(4))); // room, but closed
+}
 
-    #[test]
-    fn put_timeout_says_timeout_and_then_closed() {
-        let q = ClosableQueue::bounded(1);
-        assert_eq!(q.put_timeout(1, Duration::ZERO), Ok(()));
-        assert_eq!(
-            q.put_timeout(2, Duration::ZERO),
-            Err(PutTimeoutError::Timeout(2))
-        );
-        assert_eq!(
-            q.put_timeout(3, Duration::from_millis(1)),
-            Err(PutTimeoutError::Timeout(3))
-        );
-        q.close();
-        // Closed answers at once, even with a long time limit on a full queue.
-        assert_eq!(q.put_timeout(4, LONG), Err(PutTimeoutError::Closed(4)));
-        assert_eq!(q.get(), Some(1));
-        assert_eq!(q.put_timeout(5, LONG), Err(PutTimeoutError::Closed(5)));
-        assert!(q.is_empty());
-    }
+#[test]
+fn put_timeout_says_timeout_and_then_closed() {
+    let q = ClosableQueue::bounded(1);
+    assert_eq!(q.put_timeout(1, Duration::ZERO), Ok(()));
+    assert_eq!(
+        q.put_timeout(2, Duration::ZERO),
+        Err(PutTimeoutError::Timeout(2))
+    );
+    assert_eq!(
+        q.put_timeout(3, Duration::from_millis(1)),
+        Err(PutTimeoutError::Timeout(3))
+    );
+    q.close();
+    // Closed answers at once, even with a long time limit on a full queue.
+    assert_eq!(q.put_timeout(4, LONG), Err(PutTimeoutError::Closed(4)));
+    assert_eq!(q.get(), Some(1));
+    assert_eq!(q.put_timeout(5, LONG), Err(PutTimeoutError::Closed(5)));
+    assert!(q.is_empty());
+}
 }
 
 #[test]
@@ -469,100 +469,100 @@ fn close_now_leaves_join_waiting_for_items_already_taken() {
 // ---------------------------------------------------------------------------
 
 bounded_cases! {
-    #[test]
-    fn blocked_put_is_woken_by_get() {
-        let q = ClosableQueue::bounded(1);
-        q.put(1).unwrap();
-        thread::scope(|s| {
-            let producer = spawn_until_blocked(s, || q.put(2));
-            assert!(!producer.is_finished(), "put did not wait on a full queue");
-            assert_eq!(q.get(), Some(1));
-            assert_eq!(producer.join(), Ok(()));
-        });
-        assert_eq!(q.get(), Some(2));
-    }
+#[test]
+fn blocked_put_is_woken_by_get() {
+    let q = ClosableQueue::bounded(1);
+    q.put(1).unwrap();
+    thread::scope(|s| {
+        let producer = spawn_until_blocked(s, || q.put(2));
+        assert!(!producer.is_finished(), "put did not wait on a full queue");
+        assert_eq!(q.get(), Some(1));
+        assert_eq!(producer.join(), Ok(()));
+    });
+    assert_eq!(q.get(), Some(2));
+}
 
-    #[test]
-    fn blocked_put_timeout_is_woken_by_get() {
-        let q = ClosableQueue::bounded(1);
-        q.put(1).unwrap();
-        thread::scope(|s| {
-            let producer = spawn_until_blocked(s, || q.put_timeout(2, LONG));
-            assert!(!producer.is_finished());
-            assert_eq!(q.try_get(), Ok(1));
-            assert_eq!(producer.join(), Ok(()));
-        });
-        assert_eq!(q.get(), Some(2));
-    }
+#[test]
+fn blocked_put_timeout_is_woken_by_get() {
+    let q = ClosableQueue::bounded(1);
+    q.put(1).unwrap();
+    thread::scope(|s| {
+        let producer = spawn_until_blocked(s, || q.put_timeout(2, LONG));
+        assert!(!producer.is_finished());
+        assert_eq!(q.try_get(), Ok(1));
+        assert_eq!(producer.join(), Ok(()));
+    });
+    assert_eq!(q.get(), Some(2));
+}
 
-    #[test]
-    fn blocked_put_is_woken_by_close_and_gets_its_item_back() {
-        let q = ClosableQueue::bounded(1);
-        q.put(1).unwrap();
-        thread::scope(|s| {
-            let producer = spawn_until_blocked(s, || q.put(2));
-            assert!(!producer.is_finished());
-            q.close();
-            assert_eq!(producer.join(), Err(Closed(2)));
-        });
-        // Only the item put before the close is inside.
-        assert_eq!(q.iter().collect::<Vec<_>>(), vec![1]);
-    }
+#[test]
+fn blocked_put_is_woken_by_close_and_gets_its_item_back() {
+    let q = ClosableQueue::bounded(1);
+    q.put(1).unwrap();
+    thread::scope(|s| {
+        let producer = spawn_until_blocked(s, || q.put(2));
+        assert!(!producer.is_finished());
+        q.close();
+        assert_eq!(producer.join(), Err(Closed(2)));
+    });
+    // Only the item put before the close is inside.
+    assert_eq!(q.iter().collect::<Vec<_>>(), vec![1]);
+}
 
-    #[test]
-    fn blocked_put_timeout_is_woken_by_close_and_gets_its_item_back() {
-        let q = ClosableQueue::bounded(1);
-        q.put(1).unwrap();
-        thread::scope(|s| {
-            let producer = spawn_until_blocked(s, || q.put_timeout(2, LONG));
-            assert!(!producer.is_finished());
-            q.close();
-            assert_eq!(producer.join(), Err(PutTimeoutError::Closed(2)));
-        });
-        assert_eq!(q.len(), 1);
-    }
+#[test]
+fn blocked_put_timeout_is_woken_by_close_and_gets_its_item_back() {
+    let q = ClosableQueue::bounded(1);
+    q.put(1).unwrap();
+    thread::scope(|s| {
+        let producer = spawn_until_blocked(s, || q.put_timeout(2, LONG));
+        assert!(!producer.is_finished());
+        q.close();
+        assert_eq!(producer.join(), Err(PutTimeoutError::Closed(2)));
+    });
+    assert_eq!(q.len(), 1);
+}
 
-    #[test]
-    fn blocked_put_is_woken_by_close_now() {
-        let q = ClosableQueue::bounded(1);
-        q.put(1).unwrap();
-        thread::scope(|s| {
-            let producer = spawn_until_blocked(s, || q.put(2));
-            assert!(!producer.is_finished());
-            assert_eq!(q.close_now(), vec![1]);
-            assert_eq!(producer.join(), Err(Closed(2)));
-        });
-    }
+#[test]
+fn blocked_put_is_woken_by_close_now() {
+    let q = ClosableQueue::bounded(1);
+    q.put(1).unwrap();
+    thread::scope(|s| {
+        let producer = spawn_until_blocked(s, || q.put(2));
+        assert!(!producer.is_finished());
+        assert_eq!(q.close_now(), vec![1]);
+        assert_eq!(producer.join(), Err(Closed(2)));
+    });
+}
 
-    #[test]
-    fn one_close_wakes_every_blocked_producer() {
-        let q = ClosableQueue::bounded(1);
-        q.put(0).unwrap();
-        let q = &q; // the `move` closures below copy the reference
-        thread::scope(|s| {
-            let puts: Vec<_> = (1..=3)
-                .map(|i| spawn_until_blocked(s, move || q.put(i)))
-                .collect();
-            let timed_puts: Vec<_> = (4..=5)
-                .map(|i| spawn_until_blocked(s, move || q.put_timeout(i, LONG)))
-                .collect();
-            let all_waited =
-                puts.iter().all(|p| !p.is_finished()) && timed_puts.iter().all(|p| !p.is_finished());
+#[test]
+fn one_close_wakes_every_blocked_producer() {
+    let q = ClosableQueue::bounded(1);
+    q.put(0).unwrap();
+    let q = &q; // the `move` closures below copy the reference
+    thread::scope(|s| {
+        let puts: Vec<_> = (1..=3)
+            .map(|i| spawn_until_blocked(s, move || q.put(i)))
+            .collect();
+        let timed_puts: Vec<_> = (4..=5)
+            .map(|i| spawn_until_blocked(s, move || q.put_timeout(i, LONG)))
+            .collect();
+        let all_waited =
+            puts.iter().all(|p| !p.is_finished()) && timed_puts.iter().all(|p| !p.is_finished());
 
-            // One call; every producer must wake. (Close before asserting: a
-            // failed assertion must not leave the others blocked for ever.)
-            assert!(q.close());
-            assert!(all_waited, "a put did not wait on a full queue");
+        // One call; every producer must wake. (Close before asserting: a
+        // failed assertion must not leave the others blocked for ever.)
+        assert!(q.close());
+        assert!(all_waited, "a put did not wait on a full queue");
 
-            let mut handed_back: Vec<i32> = puts.into_iter().map(|p| p.join().unwrap_err().0).collect();
-            handed_back.extend(timed_puts.into_iter().map(|p| match p.join() {
-                Err(PutTimeoutError::Closed(i)) => i,
-                other => panic!("expected Closed, got {other:?}"),
-            }));
-            assert_eq!(handed_back, vec![1, 2, 3, 4, 5]);
-        });
-        assert_eq!(q.iter().collect::<Vec<_>>(), vec![0]);
-    }
+        let mut handed_back: Vec<i32> = puts.into_iter().map(|p| p.join().unwrap_err().0).collect();
+        handed_back.extend(timed_puts.into_iter().map(|p| match p.join() {
+            Err(PutTimeoutError::Closed(i)) => i,
+            other => panic!("expected Closed, got {other:?}"),
+        }));
+        assert_eq!(handed_back, vec![1, 2, 3, 4, 5]);
+    });
+    assert_eq!(q.iter().collect::<Vec<_>>(), vec![0]);
+}
 }
 
 // ---------------------------------------------------------------------------
@@ -782,67 +782,67 @@ fn a_panic_caught_in_the_same_thread_leaves_the_queue_usable() {
 // ---------------------------------------------------------------------------
 
 bounded_cases! {
-    #[test]
-    fn every_error_that_holds_an_item_hands_it_back() {
-        let q = ClosableQueue::bounded(1);
-        q.put(vec![0]).unwrap();
-        assert_eq!(q.try_put(vec![1]).unwrap_err().into_inner(), vec![1]);
-        assert_eq!(
-            q.put_timeout(vec![2], Duration::ZERO)
-                .unwrap_err()
-                .into_inner(),
-            vec![2]
-        );
-        q.close();
-        assert_eq!(q.put(vec![3]).unwrap_err().into_inner(), vec![3]);
-        assert_eq!(q.try_put(vec![4]).unwrap_err().into_inner(), vec![4]);
-        assert_eq!(
-            q.put_timeout(vec![5], LONG).unwrap_err().into_inner(),
-            vec![5]
-        );
-        // And through the trait: `push` hands the item back in `Err`.
-        assert_eq!(Queue::push(&q, vec![6]), Err(vec![6]));
-        // Built by hand, too.
-        assert_eq!(Closed('a').into_inner(), 'a');
-        assert_eq!(TryPutError::Full('b').into_inner(), 'b');
-        assert_eq!(TryPutError::Closed('c').into_inner(), 'c');
-        assert_eq!(PutTimeoutError::Timeout('d').into_inner(), 'd');
-        assert_eq!(PutTimeoutError::Closed('e').into_inner(), 'e');
-    }
+#[test]
+fn every_error_that_holds_an_item_hands_it_back() {
+    let q = ClosableQueue::bounded(1);
+    q.put(vec![0]).unwrap();
+    assert_eq!(q.try_put(vec![1]).unwrap_err().into_inner(), vec![1]);
+    assert_eq!(
+        q.put_timeout(vec![2], Duration::ZERO)
+            .unwrap_err()
+            .into_inner(),
+        vec![2]
+    );
+    q.close();
+    assert_eq!(q.put(vec![3]).unwrap_err().into_inner(), vec![3]);
+    assert_eq!(q.try_put(vec![4]).unwrap_err().into_inner(), vec![4]);
+    assert_eq!(
+        q.put_timeout(vec![5], LONG).unwrap_err().into_inner(),
+        vec![5]
+    );
+    // And through the trait: `push` hands the item back in `Err`.
+    assert_eq!(Queue::push(&q, vec![6]), Err(vec![6]));
+    // Built by hand, too.
+    assert_eq!(Closed('a').into_inner(), 'a');
+    assert_eq!(TryPutError::Full('b').into_inner(), 'b');
+    assert_eq!(TryPutError::Closed('c').into_inner(), 'c');
+    assert_eq!(PutTimeoutError::Timeout('d').into_inner(), 'd');
+    assert_eq!(PutTimeoutError::Closed('e').into_inner(), 'e');
+}
 }
 
 /// An item type that implements neither `Debug` nor `PartialEq`.
 struct Opaque;
 
 bounded_cases! {
-    #[test]
-    fn errors_and_queues_print_with_debug_even_when_the_item_cannot() {
-        let q = ClosableQueue::bounded(1);
-        q.put(Opaque).unwrap(); // `unwrap` needs `Closed<Opaque>: Debug`
-        assert_eq!(format!("{:?}", q.try_put(Opaque).unwrap_err()), "Full(..)");
-        assert_eq!(
-            format!("{:?}", q.put_timeout(Opaque, Duration::ZERO).unwrap_err()),
-            "Timeout(..)"
-        );
-        assert_eq!(
-            format!("{q:?}"),
-            "ClosableQueue { len: 1, capacity: Some(1), closed: false, unfinished: 1, .. }"
-        );
-        q.close();
-        assert_eq!(format!("{:?}", q.put(Opaque).unwrap_err()), "Closed(..)");
-        assert_eq!(
-            format!("{:?}", q.try_put(Opaque).unwrap_err()),
-            "Closed(..)"
-        );
-        assert_eq!(
-            format!("{:?}", q.put_timeout(Opaque, LONG).unwrap_err()),
-            "Closed(..)"
-        );
-        let mut it = q.iter();
-        assert_eq!(format!("{it:?}"), "Iter { holding: false, .. }");
-        assert!(it.next().is_some());
-        assert_eq!(format!("{it:?}"), "Iter { holding: true, .. }");
-    }
+#[test]
+fn errors_and_queues_print_with_debug_even_when_the_item_cannot() {
+    let q = ClosableQueue::bounded(1);
+    q.put(Opaque).unwrap(); // `unwrap` needs `Closed<Opaque>: Debug`
+    assert_eq!(format!("{:?}", q.try_put(Opaque).unwrap_err()), "Full(..)");
+    assert_eq!(
+        format!("{:?}", q.put_timeout(Opaque, Duration::ZERO).unwrap_err()),
+        "Timeout(..)"
+    );
+    assert_eq!(
+        format!("{q:?}"),
+        "ClosableQueue { len: 1, capacity: Some(1), closed: false, unfinished: 1, .. }"
+    );
+    q.close();
+    assert_eq!(format!("{:?}", q.put(Opaque).unwrap_err()), "Closed(..)");
+    assert_eq!(
+        format!("{:?}", q.try_put(Opaque).unwrap_err()),
+        "Closed(..)"
+    );
+    assert_eq!(
+        format!("{:?}", q.put_timeout(Opaque, LONG).unwrap_err()),
+        "Closed(..)"
+    );
+    let mut it = q.iter();
+    assert_eq!(format!("{it:?}"), "Iter { holding: false, .. }");
+    assert!(it.next().is_some());
+    assert_eq!(format!("{it:?}"), "Iter { holding: true, .. }");
+}
 }
 
 /// A writer that looks at the queue it is printing, as a logger might.

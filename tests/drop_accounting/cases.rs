@@ -14,9 +14,9 @@ use crate::{
 };
 
 bounded_cases! {
-    use std::time::Duration;
+use std::time::Duration;
 
-    use queuelab::{Closed, PutTimeoutError, Queue, TryPutError};
+use queuelab::{Closed, PutTimeoutError, Queue, TryPutError};
 }
 
 // ---------------------------------------------------------------------------
@@ -67,39 +67,39 @@ fn items_returned_by_close_now_are_dropped_once_by_their_new_owner() {
 }
 
 bounded_cases! {
-    #[test]
-    fn items_handed_back_in_closable_queue_errors_are_dropped_once() {
-        let ledger = Ledger::new(8);
-        let q = ClosableQueue::bounded(1);
-        q.put(ledger.item(0)).unwrap();
+#[test]
+fn items_handed_back_in_closable_queue_errors_are_dropped_once() {
+    let ledger = Ledger::new(8);
+    let q = ClosableQueue::bounded(1);
+    q.put(ledger.item(0)).unwrap();
 
-        // Full: the error owns the item until it is dropped or taken back.
-        let full = q.try_put(ledger.item(1)).unwrap_err();
-        assert!(matches!(full, TryPutError::Full(_)));
-        assert_eq!(ledger.drops_of(1), 0);
-        drop(full);
-        assert_eq!(ledger.drops_of(1), 1);
+    // Full: the error owns the item until it is dropped or taken back.
+    let full = q.try_put(ledger.item(1)).unwrap_err();
+    assert!(matches!(full, TryPutError::Full(_)));
+    assert_eq!(ledger.drops_of(1), 0);
+    drop(full);
+    assert_eq!(ledger.drops_of(1), 1);
 
-        let timeout = q.put_timeout(ledger.item(2), Duration::ZERO).unwrap_err();
-        assert!(matches!(timeout, PutTimeoutError::Timeout(_)));
-        let item = timeout.into_inner(); // moved out of the error, not copied
-        assert_eq!(ledger.drops_of(2), 0);
-        drop(item);
-        assert_eq!(ledger.drops_of(2), 1);
+    let timeout = q.put_timeout(ledger.item(2), Duration::ZERO).unwrap_err();
+    assert!(matches!(timeout, PutTimeoutError::Timeout(_)));
+    let item = timeout.into_inner(); // moved out of the error, not copied
+    assert_eq!(ledger.drops_of(2), 0);
+    drop(item);
+    assert_eq!(ledger.drops_of(2), 1);
 
-        q.close();
-        let Closed(item) = q.put(ledger.item(3)).unwrap_err();
-        assert_eq!(item.id, 3);
-        drop(item);
-        drop(q.try_put(ledger.item(4)).unwrap_err());
-        drop(q.put_timeout(ledger.item(5), Duration::ZERO).unwrap_err());
-        drop(Queue::push(&q, ledger.item(6)).unwrap_err());
-        // Built and dropped without a queue, too.
-        drop(Closed(ledger.item(7)));
+    q.close();
+    let Closed(item) = q.put(ledger.item(3)).unwrap_err();
+    assert_eq!(item.id, 3);
+    drop(item);
+    drop(q.try_put(ledger.item(4)).unwrap_err());
+    drop(q.put_timeout(ledger.item(5), Duration::ZERO).unwrap_err());
+    drop(Queue::push(&q, ledger.item(6)).unwrap_err());
+    // Built and dropped without a queue, too.
+    drop(Closed(ledger.item(7)));
 
-        drop(q); // still holds item 0
-        ledger.assert_each_dropped_once();
-    }
+    drop(q); // still holds item 0
+    ledger.assert_each_dropped_once();
+}
 }
 
 // ---------------------------------------------------------------------------

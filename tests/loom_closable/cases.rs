@@ -16,9 +16,9 @@ use super::*;
 use crate::loom_common::check;
 
 bounded_cases! {
-    use queuelab::{Closed, PutTimeoutError};
+use queuelab::{Closed, PutTimeoutError};
 
-    use crate::loom_common::Outcomes;
+use crate::loom_common::Outcomes;
 }
 
 /// Capacity 1: the producer puts two items and closes, the consumer takes
@@ -67,37 +67,37 @@ fn close_wakes_blocked_consumers() {
 // ANCHOR_END: close_wakes_blocked_consumers
 
 bounded_cases! {
-    /// A full queue (capacity 1) with two producers asleep on it and one
-    /// consumer: each `get` wakes one producer, none is left asleep, and a woken
-    /// producer never pushes past the capacity.
-    #[test]
-    fn full_two_blocked_producers_one_consumer() {
-        check(
-            &format!("{STEP}::full_two_blocked_producers_one_consumer"),
-            || {
-                let q = Arc::new(ClosableQueue::bounded(1));
-                q.put(0).unwrap();
-                let producers: Vec<_> = [1, 2]
-                    .into_iter()
-                    .map(|item| {
-                        let q = Arc::clone(&q);
-                        thread::spawn(move || {
-                            q.put(item).unwrap();
-                            assert!(q.len() <= 1, "capacity exceeded");
-                        })
+/// A full queue (capacity 1) with two producers asleep on it and one
+/// consumer: each `get` wakes one producer, none is left asleep, and a woken
+/// producer never pushes past the capacity.
+#[test]
+fn full_two_blocked_producers_one_consumer() {
+    check(
+        &format!("{STEP}::full_two_blocked_producers_one_consumer"),
+        || {
+            let q = Arc::new(ClosableQueue::bounded(1));
+            q.put(0).unwrap();
+            let producers: Vec<_> = [1, 2]
+                .into_iter()
+                .map(|item| {
+                    let q = Arc::clone(&q);
+                    thread::spawn(move || {
+                        q.put(item).unwrap();
+                        assert!(q.len() <= 1, "capacity exceeded");
                     })
-                    .collect();
-                let mut got: Vec<u32> = (0..3).map(|_| q.get().unwrap()).collect();
-                for p in producers {
-                    p.join().unwrap();
-                }
-                assert_eq!(got[0], 0);
-                got.sort_unstable();
-                assert_eq!(got, [0, 1, 2]);
-                assert_eq!(q.unfinished_tasks(), 3);
-            },
-        );
-    }
+                })
+                .collect();
+            let mut got: Vec<u32> = (0..3).map(|_| q.get().unwrap()).collect();
+            for p in producers {
+                p.join().unwrap();
+            }
+            assert_eq!(got[0], 0);
+            got.sort_unstable();
+            assert_eq!(got, [0, 1, 2]);
+            assert_eq!(q.unfinished_tasks(), 3);
+        },
+    );
+}
 }
 
 // ANCHOR: empty_two_blocked_consumers_one_producer
@@ -153,87 +153,87 @@ fn close_with_item_inside_two_consumers() {
 }
 
 bounded_cases! {
-    // ANCHOR: close_wakes_blocked_producers
-    /// Two producers asleep on a full queue (capacity 1): `close` wakes both and
-    /// hands each its item back. The item already inside stays gettable, and a
-    /// later `put` hands its item back too.
-    #[test]
-    fn close_wakes_blocked_producers() {
-        check(&format!("{STEP}::close_wakes_blocked_producers"), || {
-            let q = Arc::new(ClosableQueue::bounded(1));
-            q.put(0).unwrap();
-            let producers: Vec<_> = [1, 2]
-                .into_iter()
-                .map(|item| {
-                    let q = Arc::clone(&q);
-                    thread::spawn(move || q.put(item))
-                })
-                .collect();
-            assert!(q.close());
-            for (p, item) in producers.into_iter().zip([1, 2]) {
-                assert_eq!(p.join().unwrap(), Err(Closed(item)));
-            }
-            assert_eq!(q.get(), Some(0));
-            assert_eq!(q.get(), None);
-            assert_eq!(q.put(3), Err(Closed(3)));
-        });
-    }
+// ANCHOR: close_wakes_blocked_producers
+/// Two producers asleep on a full queue (capacity 1): `close` wakes both and
+/// hands each its item back. The item already inside stays gettable, and a
+/// later `put` hands its item back too.
+#[test]
+fn close_wakes_blocked_producers() {
+    check(&format!("{STEP}::close_wakes_blocked_producers"), || {
+        let q = Arc::new(ClosableQueue::bounded(1));
+        q.put(0).unwrap();
+        let producers: Vec<_> = [1, 2]
+            .into_iter()
+            .map(|item| {
+                let q = Arc::clone(&q);
+                thread::spawn(move || q.put(item))
+            })
+            .collect();
+        assert!(q.close());
+        for (p, item) in producers.into_iter().zip([1, 2]) {
+            assert_eq!(p.join().unwrap(), Err(Closed(item)));
+        }
+        assert_eq!(q.get(), Some(0));
+        assert_eq!(q.get(), None);
+        assert_eq!(q.put(3), Err(Closed(3)));
+    });
 }
 // ANCHOR_END: close_wakes_blocked_producers
+}
 
 bounded_cases! {
-    // ANCHOR: close_now_races_put_and_get
-    /// `close_now` racing a consumer and a producer on a full queue (capacity
-    /// 1): every item ends up exactly once with the consumer, in the vector
-    /// `close_now` returns, or handed back to the producer; and once the
-    /// consumer has marked its item done, nothing is left unfinished.
-    #[test]
-    fn close_now_races_put_and_get() {
-        let outcomes = Outcomes::default();
-        let seen = outcomes.clone();
-        check(&format!("{STEP}::close_now_races_put_and_get"), move || {
-            let q = Arc::new(ClosableQueue::bounded(1));
-            q.put(0).unwrap();
-            let consumer = {
-                let q = Arc::clone(&q);
-                thread::spawn(move || {
-                    let item = q.get();
-                    if item.is_some() {
-                        q.task_done().unwrap();
-                    }
-                    item
-                })
-            };
-            let producer = {
-                let q = Arc::clone(&q);
-                thread::spawn(move || q.put(1))
-            };
-            let returned = q.close_now();
-            let taken = consumer.join().unwrap();
-            let handed_back = producer.join().unwrap().err().map(Closed::into_inner);
+// ANCHOR: close_now_races_put_and_get
+/// `close_now` racing a consumer and a producer on a full queue (capacity
+/// 1): every item ends up exactly once with the consumer, in the vector
+/// `close_now` returns, or handed back to the producer; and once the
+/// consumer has marked its item done, nothing is left unfinished.
+#[test]
+fn close_now_races_put_and_get() {
+    let outcomes = Outcomes::default();
+    let seen = outcomes.clone();
+    check(&format!("{STEP}::close_now_races_put_and_get"), move || {
+        let q = Arc::new(ClosableQueue::bounded(1));
+        q.put(0).unwrap();
+        let consumer = {
+            let q = Arc::clone(&q);
+            thread::spawn(move || {
+                let item = q.get();
+                if item.is_some() {
+                    q.task_done().unwrap();
+                }
+                item
+            })
+        };
+        let producer = {
+            let q = Arc::clone(&q);
+            thread::spawn(move || q.put(1))
+        };
+        let returned = q.close_now();
+        let taken = consumer.join().unwrap();
+        let handed_back = producer.join().unwrap().err().map(Closed::into_inner);
 
-            let mut all: Vec<u32> = returned.iter().copied().chain(taken).collect();
-            all.extend(handed_back);
-            all.sort_unstable();
-            assert_eq!(all, [0, 1], "every item is somewhere, exactly once");
-            assert_eq!(q.unfinished_tasks(), 0);
-            assert_eq!(q.get(), None);
-            seen.saw(match (taken, returned.as_slice(), handed_back) {
-                (None, [0], Some(1)) => "close_now first",
-                (Some(0), [], Some(1)) => "get, then close_now",
-                (Some(0), [1], None) => "get, put, then close_now",
-                (None, [0], None) | (None, [], _) => unreachable!("0 was lost or taken twice"),
-                other => panic!("unexpected outcome {other:?}"),
-            });
+        let mut all: Vec<u32> = returned.iter().copied().chain(taken).collect();
+        all.extend(handed_back);
+        all.sort_unstable();
+        assert_eq!(all, [0, 1], "every item is somewhere, exactly once");
+        assert_eq!(q.unfinished_tasks(), 0);
+        assert_eq!(q.get(), None);
+        seen.saw(match (taken, returned.as_slice(), handed_back) {
+            (None, [0], Some(1)) => "close_now first",
+            (Some(0), [], Some(1)) => "get, then close_now",
+            (Some(0), [1], None) => "get, put, then close_now",
+            (None, [0], None) | (None, [], _) => unreachable!("0 was lost or taken twice"),
+            other => panic!("unexpected outcome {other:?}"),
         });
-        outcomes.assert_exactly(&[
-            "close_now first",
-            "get, then close_now",
-            "get, put, then close_now",
-        ]);
-    }
+    });
+    outcomes.assert_exactly(&[
+        "close_now first",
+        "get, then close_now",
+        "get, put, then close_now",
+    ]);
 }
 // ANCHOR_END: close_now_races_put_and_get
+}
 
 /// Two workers each take one item, process it and mark it done; `join`
 /// returns only after both have processed theirs.
@@ -322,23 +322,23 @@ fn iter_dropped_early_marks_done() {
 }
 
 bounded_cases! {
-    /// `put_timeout` with a long limit on a full queue, racing a `get`: the
-    /// item goes in in every interleaving, because after a wait the producer
-    /// re-checks for room instead of trusting the time-out.
-    #[test]
-    fn put_timeout_races_get() {
-        check(&format!("{STEP}::put_timeout_races_get"), || {
-            let q = Arc::new(ClosableQueue::bounded(1));
-            q.put(0).unwrap();
-            let producer = {
-                let q = Arc::clone(&q);
-                thread::spawn(move || q.put_timeout(1, Duration::from_secs(60)))
-            };
-            assert_eq!(q.get(), Some(0));
-            assert_eq!(producer.join().unwrap(), Ok(()));
-            assert_eq!(q.try_get(), Ok(1));
-        });
-    }
+/// `put_timeout` with a long limit on a full queue, racing a `get`: the
+/// item goes in in every interleaving, because after a wait the producer
+/// re-checks for room instead of trusting the time-out.
+#[test]
+fn put_timeout_races_get() {
+    check(&format!("{STEP}::put_timeout_races_get"), || {
+        let q = Arc::new(ClosableQueue::bounded(1));
+        q.put(0).unwrap();
+        let producer = {
+            let q = Arc::clone(&q);
+            thread::spawn(move || q.put_timeout(1, Duration::from_secs(60)))
+        };
+        assert_eq!(q.get(), Some(0));
+        assert_eq!(producer.join().unwrap(), Ok(()));
+        assert_eq!(q.try_get(), Ok(1));
+    });
+}
 }
 
 /// `get_timeout` racing a `put` and a `close`: the item put before `close`
@@ -362,34 +362,34 @@ fn get_timeout_races_put_and_close() {
 }
 
 bounded_cases! {
-    // ANCHOR: put_timeout_races_close
-    /// `put_timeout` on a full queue racing a `close`: the item comes back and
-    /// the item inside stays gettable.
-    ///
-    /// With a real clock the item could also come back as `Timeout`. loom has
-    /// none: the shim in `src/sync.rs` models a timed wait as "unlock, yield,
-    /// relock, time out", and a yielding thread runs again only after the others
-    /// have made progress, so here the `close` always lands first.
-    #[test]
-    fn put_timeout_races_close() {
-        let outcomes = Outcomes::default();
-        let seen = outcomes.clone();
-        check(&format!("{STEP}::put_timeout_races_close"), move || {
-            let q = Arc::new(ClosableQueue::bounded(1));
-            q.put(0).unwrap();
-            let producer = {
-                let q = Arc::clone(&q);
-                thread::spawn(move || q.put_timeout(1, Duration::from_secs(60)))
-            };
-            q.close();
-            seen.saw(match producer.join().unwrap() {
-                Err(PutTimeoutError::Closed(1)) => "closed",
-                other => panic!("item not handed back: {other:?}"),
-            });
-            assert_eq!(q.get(), Some(0));
-            assert_eq!(q.get(), None);
+// ANCHOR: put_timeout_races_close
+/// `put_timeout` on a full queue racing a `close`: the item comes back and
+/// the item inside stays gettable.
+///
+/// With a real clock the item could also come back as `Timeout`. loom has
+/// none: the shim in `src/sync.rs` models a timed wait as "unlock, yield,
+/// relock, time out", and a yielding thread runs again only after the others
+/// have made progress, so here the `close` always lands first.
+#[test]
+fn put_timeout_races_close() {
+    let outcomes = Outcomes::default();
+    let seen = outcomes.clone();
+    check(&format!("{STEP}::put_timeout_races_close"), move || {
+        let q = Arc::new(ClosableQueue::bounded(1));
+        q.put(0).unwrap();
+        let producer = {
+            let q = Arc::clone(&q);
+            thread::spawn(move || q.put_timeout(1, Duration::from_secs(60)))
+        };
+        q.close();
+        seen.saw(match producer.join().unwrap() {
+            Err(PutTimeoutError::Closed(1)) => "closed",
+            other => panic!("item not handed back: {other:?}"),
         });
-        outcomes.assert_exactly(&["closed"]);
-    }
+        assert_eq!(q.get(), Some(0));
+        assert_eq!(q.get(), None);
+    });
+    outcomes.assert_exactly(&["closed"]);
 }
 // ANCHOR_END: put_timeout_races_close
+}

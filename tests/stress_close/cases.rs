@@ -148,15 +148,15 @@ fn unbounded_queue_loses_nothing_when_closed_under_load() {
 }
 
 bounded_cases! {
-    #[test]
-    fn queue_of_capacity_1_loses_nothing_when_closed_under_load() {
-        let c = stress(|| ClosableQueue::bounded(1));
-        println!("ClosableQueue::bounded(1): {c:?}");
-    }
+#[test]
+fn queue_of_capacity_1_loses_nothing_when_closed_under_load() {
+    let c = stress(|| ClosableQueue::bounded(1));
+    println!("ClosableQueue::bounded(1): {c:?}");
+}
 
-    #[test]
-    fn queue_of_capacity_64_loses_nothing_when_closed_under_load() {
-        let c = stress(|| ClosableQueue::bounded(64));
-        println!("ClosableQueue::bounded(64): {c:?}");
-    }
+#[test]
+fn queue_of_capacity_64_loses_nothing_when_closed_under_load() {
+    let c = stress(|| ClosableQueue::bounded(64));
+    println!("ClosableQueue::bounded(64): {c:?}");
+}
 }
