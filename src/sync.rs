@@ -11,14 +11,36 @@
 //! closure-shaped API (`with`, `with_mut`): under loom, every access to a
 //! slot is checked for a data race.
 //!
+//! The unbounded lock-free step allocates and frees its blocks with
+//! [`allocate`] and [`free`]: under loom each block carries a
+//! `loom::alloc::Track`, so a model that leaks a block fails.
+//!
 //! Nothing outside this file names parking_lot or loom.
 
 #[cfg(not(loom))]
 mod imp {
     pub(crate) use crossbeam_utils::Backoff;
     pub(crate) use parking_lot::{Condvar, Mutex, MutexGuard};
-    pub(crate) use std::sync::atomic::{AtomicUsize, Ordering};
+    pub(crate) use std::sync::atomic::{AtomicPtr, AtomicUsize, Ordering};
     pub(crate) use std::thread::yield_now;
+
+    /// Puts `value` on the heap and hands back the only pointer to it. Free
+    /// it with [`free`].
+    pub(crate) fn allocate<T>(value: T) -> std::ptr::NonNull<T> {
+        std::ptr::NonNull::from(Box::leak(Box::new(value)))
+    }
+
+    /// Drops the value that `ptr` points to and frees its memory.
+    ///
+    /// # Safety
+    ///
+    /// `ptr` came from [`allocate`], has not been freed, and nobody uses
+    /// it (or the value) after this call.
+    pub(crate) unsafe fn free<T>(ptr: std::ptr::NonNull<T>) {
+        // SAFETY: `allocate` made `ptr` with `Box`, and the caller promises
+        // that nobody else holds it.
+        drop(unsafe { Box::from_raw(ptr.as_ptr()) });
+    }
 
     /// The time now, for code that adapts to how long things take.
     pub(crate) fn clock() -> Option<std::time::Instant> {
@@ -75,9 +97,43 @@ mod imp {
 #[cfg(loom)]
 mod imp {
     pub(crate) use loom::cell::UnsafeCell;
-    pub(crate) use loom::sync::atomic::{AtomicUsize, Ordering};
+    pub(crate) use loom::sync::atomic::{AtomicPtr, AtomicUsize, Ordering};
     pub(crate) use loom::thread::yield_now;
     use std::ops::{Deref, DerefMut};
+    use std::ptr::NonNull;
+
+    /// A value on the heap, with loom's leak tracking beside it. (A
+    /// `Track` rather than `loom::alloc::alloc`: loom drops its table of
+    /// raw allocations after a failed model, when it can no longer be
+    /// called, and that aborts the whole test binary.)
+    #[repr(C)] // `value` first, so a pointer to it is a pointer to the whole
+    struct Tracked<T> {
+        value: T,
+        _track: loom::alloc::Track<()>,
+    }
+
+    /// Puts `value` on the heap with a `loom::alloc::Track`: a model that
+    /// ends with it not freed fails as a leak.
+    pub(crate) fn allocate<T>(value: T) -> NonNull<T> {
+        let tracked = Box::new(Tracked {
+            value,
+            _track: loom::alloc::Track::new(()),
+        });
+        NonNull::from(Box::leak(tracked)).cast::<T>()
+    }
+
+    /// Drops the value that `ptr` points to and frees its memory.
+    ///
+    /// # Safety
+    ///
+    /// `ptr` came from [`allocate`], has not been freed, and nobody uses
+    /// it (or the value) after this call.
+    pub(crate) unsafe fn free<T>(ptr: NonNull<T>) {
+        // SAFETY: `allocate` made `ptr` from a `Box<Tracked<T>>` (its
+        // `value` is at offset 0), and the caller promises that nobody else
+        // holds it.
+        drop(unsafe { Box::from_raw(ptr.cast::<Tracked<T>>().as_ptr()) });
+    }
 
     /// loom has no clock, and a model must run the same way every time it
     /// is replayed: code that adapts to how long things take does not adapt.

@@ -5,7 +5,9 @@
 //! The tests are written once, in `closable_api/cases.rs`, and run on every
 //! closable queue: `step4::cases::*` on `queue::closable::ClosableQueue`
 //! (step 4), `step5::cases::*` on `queue::fast::ClosableQueue` (step 5),
-//! `step6::cases::*` on `queue::ring::ClosableQueue` (step 6), and
+//! `step6::cases::*` on `queue::ring::ClosableQueue` (step 6),
+//! `step7::cases::*` on `queue::list::ClosableQueue` (step 7, without the
+//! cases where the bound is the point: `bounded_cases!`), and
 //! `root_bounded::cases::*` and `root_unbounded::cases::*` on the crate
 //! root's `ClosableQueue`, made bounded and unbounded. What does not depend
 //! on the queue (error messages, auto traits of every queue, which step the
@@ -20,12 +22,20 @@ mod common;
 use std::any::Any;
 use std::cell::Cell;
 use std::panic::{self, RefUnwindSafe, UnwindSafe};
+use std::time::Duration;
 
-use queuelab::queue::{closable, fast, ring};
+use queuelab::queue::{closable, fast, list, ring};
 use queuelab::{
     BlockingQueue, BoundedQueue, Closed, GetTimeoutError, PollingQueue, PutTimeoutError, Queue,
     TaskDoneError, TryGetError, TryPutError,
 };
+
+/// Wraps the shared cases where the bound is the point: the drivers of the
+/// steps that have a bound keep them; step 7's driver defines its own, which
+/// leaves them out.
+macro_rules! bounded_cases {
+    ($($case:item)*) => { $($case)* };
+}
 
 /// Step 4: `queue::closable::ClosableQueue`.
 #[path = "closable_api"]
@@ -60,6 +70,32 @@ mod step6 {
     mod cases;
 }
 
+/// Step 7: `queue::list::ClosableQueue`. It is unbounded only: the cases
+/// where the bound is the point are left out (`bounded_cases!`), and where a
+/// case asks for a small bounded queue only to have a queue, an unbounded one
+/// stands in.
+#[path = "closable_api"]
+mod step7 {
+    use queuelab::queue::list::ClosableQueue;
+    fn unbounded<T>() -> ClosableQueue<T> {
+        ClosableQueue::unbounded()
+    }
+    macro_rules! bounded_cases {
+        ($($case:item)*) => {};
+    }
+    /// `ClosableQueue::bounded(capacity)` for step 7: an unbounded queue.
+    trait StandIn {
+        fn bounded(capacity: usize) -> Self;
+    }
+    impl<T> StandIn for ClosableQueue<T> {
+        fn bounded(_capacity: usize) -> Self {
+            ClosableQueue::unbounded()
+        }
+    }
+    #[allow(clippy::duplicate_mod)] // step4 loads the same file, on purpose
+    mod cases;
+}
+
 /// The crate root's `ClosableQueue` made with `bounded`, which runs on step
 /// 6: where a case asks for an unbounded queue, a ring larger than any case
 /// fills stands in, as for step 6.
@@ -89,7 +125,34 @@ mod root_unbounded {
 fn capacity_is_none_when_unbounded() {
     assert_eq!(closable::ClosableQueue::<u8>::unbounded().capacity(), None);
     assert_eq!(fast::ClosableQueue::<u8>::unbounded().capacity(), None);
+    assert_eq!(list::ClosableQueue::<u8>::unbounded().capacity(), None);
     assert_eq!(queuelab::ClosableQueue::<u8>::unbounded().capacity(), None);
+}
+
+/// Step 7 has no bound, so the bound-only cases of `cases.rs` do not run on
+/// it. Instead: across several blocks, no put is ever refused or times out,
+/// and `len` and `Debug` count the items, not the positions (each block has
+/// one position no item takes).
+#[test]
+fn the_list_takes_every_put_and_counts_items_across_blocks() {
+    let q = list::ClosableQueue::unbounded();
+    for n in 0..100 {
+        match n % 3 {
+            0 => q.try_put(n).unwrap(),
+            1 => q.put_timeout(n, Duration::ZERO).unwrap(),
+            _ => q.put(n).unwrap(),
+        }
+        assert_eq!(q.len(), n + 1);
+    }
+    assert_eq!(
+        format!("{q:?}"),
+        "ClosableQueue { len: 100, capacity: None, closed: false, unfinished: 100, .. }"
+    );
+    for n in 0..100 {
+        assert_eq!(q.try_get(), Ok(n));
+        assert_eq!(q.len(), 99 - n);
+    }
+    assert_eq!(q.unfinished_tasks(), 100);
 }
 
 /// `usize::MAX` slots cannot be counted in positions: a clear panic, not an
@@ -214,12 +277,14 @@ fn every_queue_is_send_and_sync_when_its_items_are_send() {
     is_send_sync::<BoundedQueue<Cell<u8>>>();
     is_send_sync::<closable::ClosableQueue<Cell<u8>>>();
     is_send_sync::<fast::ClosableQueue<Cell<u8>>>();
+    is_send_sync::<list::ClosableQueue<Cell<u8>>>();
     is_send_sync::<queuelab::ClosableQueue<Cell<u8>>>();
     is_queue::<PollingQueue<Cell<u8>>, Cell<u8>>();
     is_queue::<BlockingQueue<Cell<u8>>, Cell<u8>>();
     is_queue::<BoundedQueue<Cell<u8>>, Cell<u8>>();
     is_queue::<closable::ClosableQueue<Cell<u8>>, Cell<u8>>();
     is_queue::<fast::ClosableQueue<Cell<u8>>, Cell<u8>>();
+    is_queue::<list::ClosableQueue<Cell<u8>>, Cell<u8>>();
     is_queue::<queuelab::ClosableQueue<Cell<u8>>, Cell<u8>>();
 }
 
@@ -233,11 +298,13 @@ fn every_queue_is_unwind_safe_whatever_its_items() {
     is_unwind_safe::<BoundedQueue<&mut u8>>();
     is_unwind_safe::<closable::ClosableQueue<&mut u8>>();
     is_unwind_safe::<fast::ClosableQueue<&mut u8>>();
+    is_unwind_safe::<list::ClosableQueue<&mut u8>>();
     is_unwind_safe::<queuelab::ClosableQueue<&mut u8>>();
     is_unwind_safe::<PollingQueue<Cell<u8>>>();
     is_unwind_safe::<BlockingQueue<Cell<u8>>>();
     is_unwind_safe::<BoundedQueue<Cell<u8>>>();
     is_unwind_safe::<closable::ClosableQueue<Cell<u8>>>();
     is_unwind_safe::<fast::ClosableQueue<Cell<u8>>>();
+    is_unwind_safe::<list::ClosableQueue<Cell<u8>>>();
     is_unwind_safe::<queuelab::ClosableQueue<Cell<u8>>>();
 }

@@ -9,7 +9,9 @@
 //! and run on every closable queue: `step4::cases::*` on
 //! `queue::closable::ClosableQueue`, `step5::cases::*` on
 //! `queue::fast::ClosableQueue`, `step6::cases::*` on
-//! `queue::ring::ClosableQueue`, and `root_bounded::cases::*` and
+//! `queue::ring::ClosableQueue`, `step7::cases::*` on
+//! `queue::list::ClosableQueue` (without the cases where the bound is the
+//! point: `bounded_cases!`), and `root_bounded::cases::*` and
 //! `root_unbounded::cases::*` on the crate root's `ClosableQueue`.
 //!
 //! Each test has its own `Ledger`, so the tests can run in parallel.
@@ -20,6 +22,13 @@ use std::thread;
 use std::time::Duration;
 
 use queuelab::{BlockingQueue, BoundedQueue, PollingQueue, Queue};
+
+/// Wraps the shared cases where the bound is the point: the drivers of the
+/// steps that have a bound keep them; step 7's driver defines its own, which
+/// leaves them out.
+macro_rules! bounded_cases {
+    ($($case:item)*) => { $($case)* };
+}
 
 /// Step 4: `queue::closable::ClosableQueue`.
 #[path = "drop_accounting"]
@@ -49,6 +58,32 @@ mod step6 {
     use queuelab::queue::ring::ClosableQueue;
     fn unbounded<T>() -> ClosableQueue<T> {
         ClosableQueue::bounded(1 << 16)
+    }
+    #[allow(clippy::duplicate_mod)] // step4 loads the same file, on purpose
+    mod cases;
+}
+
+/// Step 7: `queue::list::ClosableQueue`. It is unbounded only: the cases
+/// where the bound is the point are left out (`bounded_cases!`), and where a
+/// case asks for a small bounded queue only to have a queue, an unbounded one
+/// stands in.
+#[path = "drop_accounting"]
+mod step7 {
+    use queuelab::queue::list::ClosableQueue;
+    fn unbounded<T>() -> ClosableQueue<T> {
+        ClosableQueue::unbounded()
+    }
+    macro_rules! bounded_cases {
+        ($($case:item)*) => {};
+    }
+    /// `ClosableQueue::bounded(capacity)` for step 7: an unbounded queue.
+    trait StandIn {
+        fn bounded(capacity: usize) -> Self;
+    }
+    impl<T> StandIn for ClosableQueue<T> {
+        fn bounded(_capacity: usize) -> Self {
+            ClosableQueue::unbounded()
+        }
     }
     #[allow(clippy::duplicate_mod)] // step4 loads the same file, on purpose
     mod cases;
@@ -168,6 +203,28 @@ fn items_inside_the_blocking_queue_are_dropped_with_it() {
 #[test]
 fn items_inside_the_bounded_queue_are_dropped_with_it() {
     items_inside_are_dropped_with_the_queue(BoundedQueue::new(10));
+}
+
+/// Step 7 keeps its items in blocks of a few dozen slots. 200 items fill
+/// several blocks; whatever number of them is taken first (none, one, about
+/// a block, more, all), the queue dropped with the rest drops each of them
+/// once and frees every block (miri checks the freeing).
+#[test]
+fn items_spread_over_several_blocks_are_dropped_once_with_step_7() {
+    for taken in [0, 1, 31, 32, 45, 62, 63, 100, 199, 200] {
+        let ledger = Ledger::new(200);
+        let q = queuelab::queue::list::ClosableQueue::unbounded();
+        for id in 0..200 {
+            q.put(ledger.item(id)).unwrap();
+        }
+        for id in 0..taken {
+            assert_eq!(q.try_get().unwrap().id, id);
+        }
+        assert_eq!(ledger.dropped(), taken);
+        assert_eq!(q.len(), 200 - taken);
+        drop(q);
+        ledger.assert_each_dropped_once();
+    }
 }
 
 // ---------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 #![cfg(not(loom))]
 //! Model test for every closable queue, step 4 (`queue::closable`), step 5
-//! (`queue::fast`), step 6 (`queue::ring`) and the crate root's
+//! (`queue::fast`), step 6 (`queue::ring`), step 7 (`queue::list`) and the
+//! crate root's
 //! `ClosableQueue`, made bounded and unbounded: proptest runs random
 //! sequences of operations on the real queue and on a model, a `VecDeque`
 //! plus a `closed` flag, an `unfinished` counter and a `taken` counter
@@ -46,6 +47,28 @@ mod step6 {
     use queuelab::queue::ring::ClosableQueue;
     fn unbounded<T>() -> ClosableQueue<T> {
         ClosableQueue::bounded(1 << 16)
+    }
+    #[allow(clippy::duplicate_mod)] // step4 loads the same file, on purpose
+    mod cases;
+}
+
+/// Step 7: `queue::list::ClosableQueue`. It is unbounded only: where the
+/// test asks for a bounded queue, an unbounded one stands in (and the model
+/// follows the queue's own `capacity()`).
+#[path = "model_closable"]
+mod step7 {
+    use queuelab::queue::list::ClosableQueue;
+    fn unbounded<T>() -> ClosableQueue<T> {
+        ClosableQueue::unbounded()
+    }
+    /// `ClosableQueue::bounded(capacity)` for step 7: an unbounded queue.
+    trait StandIn {
+        fn bounded(capacity: usize) -> Self;
+    }
+    impl<T> StandIn for ClosableQueue<T> {
+        fn bounded(_capacity: usize) -> Self {
+            ClosableQueue::unbounded()
+        }
     }
     #[allow(clippy::duplicate_mod)] // step4 loads the same file, on purpose
     mod cases;

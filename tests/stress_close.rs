@@ -1,8 +1,8 @@
 #![cfg(not(loom))]
 //! Conservation while `close` races the producers, for every closable
 //! queue: step 4 (`queue::closable`), step 5 (`queue::fast`), step 6
-//! (`queue::ring`) and the crate root's `ClosableQueue`, made bounded and
-//! unbounded.
+//! (`queue::ring`), step 7 (`queue::list`, unbounded only) and the crate
+//! root's `ClosableQueue`, made bounded and unbounded.
 //!
 //! M producers each try to put all of their items; N consumers take items
 //! with `for item in &queue` until it is closed and drained; at some point
@@ -13,12 +13,19 @@
 //!
 //! The runner and the tests are written once, in `stress_close/cases.rs`,
 //! and run as `step4::cases::*`, `step5::cases::*`, `step6::cases::*`,
-//! `root_bounded::cases::*` and `root_unbounded::cases::*`.
+//! `step7::cases::*`, `root_bounded::cases::*` and `root_unbounded::cases::*`.
 //!
 //! Size: at least 1,000,000 items per queue in release builds
 //! (`cargo test --release --test 'stress_*'`), 20,000 in debug builds.
 
 mod common;
+
+/// Wraps the shared cases where the bound is the point: the drivers of the
+/// steps that have a bound keep them; step 7's driver defines its own, which
+/// leaves them out.
+macro_rules! bounded_cases {
+    ($($case:item)*) => { $($case)* };
+}
 
 /// Step 4: `queue::closable::ClosableQueue`.
 #[path = "stress_close"]
@@ -48,6 +55,21 @@ mod step6 {
     use queuelab::queue::ring::ClosableQueue;
     fn unbounded<T>() -> ClosableQueue<T> {
         ClosableQueue::bounded(1 << 16)
+    }
+    #[allow(clippy::duplicate_mod)] // step4 loads the same file, on purpose
+    mod cases;
+}
+
+/// Step 7: `queue::list::ClosableQueue`. It is unbounded only: the cases
+/// of a bounded queue are left out (`bounded_cases!`).
+#[path = "stress_close"]
+mod step7 {
+    use queuelab::queue::list::ClosableQueue;
+    fn unbounded<T>() -> ClosableQueue<T> {
+        ClosableQueue::unbounded()
+    }
+    macro_rules! bounded_cases {
+        ($($case:item)*) => {};
     }
     #[allow(clippy::duplicate_mod)] // step4 loads the same file, on purpose
     mod cases;

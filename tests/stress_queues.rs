@@ -6,7 +6,8 @@
 //! the order they were put.
 //!
 //! Every closable queue runs: step 4 (`queue::closable`), step 5
-//! (`queue::fast`) and step 6 (`queue::ring`, bounded only).
+//! (`queue::fast`), step 6 (`queue::ring`, bounded only) and step 7
+//! (`queue::list`, unbounded only).
 //!
 //! Steps 1-3 cannot be closed, so consumers are stopped with sentinels: the
 //! queue carries `Option`s, and once every producer has finished, one `None`
@@ -21,7 +22,7 @@ mod common;
 use std::thread;
 
 use common::assert_each_item_once;
-use queuelab::queue::{closable, fast, ring};
+use queuelab::queue::{closable, fast, list, ring};
 use queuelab::{BlockingQueue, BoundedQueue, PollingQueue, Queue};
 
 /// An item: (producer, sequence number), or `None` to stop a consumer.
@@ -177,4 +178,10 @@ fn step6_closable_queue_of_capacity_2_conserves_items() {
 fn step6_closable_queue_of_capacity_64_conserves_items() {
     let moved = stress(|| ring::ClosableQueue::bounded(64));
     println!("step 6, ClosableQueue::bounded(64): {moved} items");
+}
+
+#[test]
+fn step7_unbounded_closable_queue_conserves_items() {
+    let moved = stress(list::ClosableQueue::unbounded);
+    println!("step 7, ClosableQueue::unbounded(): {moved} items");
 }

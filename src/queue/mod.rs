@@ -13,6 +13,7 @@ pub mod bounded;
 pub mod closable;
 pub mod fast;
 pub mod flavor;
+pub mod list;
 pub mod polling;
 pub mod ring;
 mod sleepers;

@@ -1,16 +1,25 @@
 //! The models of the closable queue, written once and run on step 4
 //! (`tests/loom_closable.rs`) and on step 5 (`tests/loom_fast.rs`): each of
 //! those files loads this one as a module next to its own `ClosableQueue`.
+//! Steps 6 (`tests/loom_ring.rs`) and 7 (`tests/loom_list.rs`) run them
+//! too. The models where the bound is the point sit inside
+//! `bounded_cases!`, which step 7's driver defines to leave them out.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use loom::sync::atomic::{AtomicUsize, Ordering};
 use loom::thread;
-use queuelab::{Closed, GetTimeoutError, PutTimeoutError};
+use queuelab::GetTimeoutError;
 
-use super::{ClosableQueue, STEP, unbounded};
-use crate::loom_common::{Outcomes, check};
+use super::*;
+use crate::loom_common::check;
+
+bounded_cases! {
+use queuelab::{Closed, PutTimeoutError};
+
+use crate::loom_common::Outcomes;
+}
 
 /// Capacity 1: the producer puts two items and closes, the consumer takes
 /// them in order, marks each done, and then sees the end.
@@ -57,6 +66,7 @@ fn close_wakes_blocked_consumers() {
 }
 // ANCHOR_END: close_wakes_blocked_consumers
 
+bounded_cases! {
 /// A full queue (capacity 1) with two producers asleep on it and one
 /// consumer: each `get` wakes one producer, none is left asleep, and a woken
 /// producer never pushes past the capacity.
@@ -87,6 +97,7 @@ fn full_two_blocked_producers_one_consumer() {
             assert_eq!(q.unfinished_tasks(), 3);
         },
     );
+}
 }
 
 // ANCHOR: empty_two_blocked_consumers_one_producer
@@ -141,6 +152,7 @@ fn close_with_item_inside_two_consumers() {
     );
 }
 
+bounded_cases! {
 // ANCHOR: close_wakes_blocked_producers
 /// Two producers asleep on a full queue (capacity 1): `close` wakes both and
 /// hands each its item back. The item already inside stays gettable, and a
@@ -167,7 +179,9 @@ fn close_wakes_blocked_producers() {
     });
 }
 // ANCHOR_END: close_wakes_blocked_producers
+}
 
+bounded_cases! {
 // ANCHOR: close_now_races_put_and_get
 /// `close_now` racing a consumer and a producer on a full queue (capacity
 /// 1): every item ends up exactly once with the consumer, in the vector
@@ -219,6 +233,7 @@ fn close_now_races_put_and_get() {
     ]);
 }
 // ANCHOR_END: close_now_races_put_and_get
+}
 
 /// Two workers each take one item, process it and mark it done; `join`
 /// returns only after both have processed theirs.
@@ -306,6 +321,7 @@ fn iter_dropped_early_marks_done() {
     });
 }
 
+bounded_cases! {
 /// `put_timeout` with a long limit on a full queue, racing a `get`: the
 /// item goes in in every interleaving, because after a wait the producer
 /// re-checks for room instead of trusting the time-out.
@@ -322,6 +338,7 @@ fn put_timeout_races_get() {
         assert_eq!(producer.join().unwrap(), Ok(()));
         assert_eq!(q.try_get(), Ok(1));
     });
+}
 }
 
 /// `get_timeout` racing a `put` and a `close`: the item put before `close`
@@ -344,6 +361,7 @@ fn get_timeout_races_put_and_close() {
     });
 }
 
+bounded_cases! {
 // ANCHOR: put_timeout_races_close
 /// `put_timeout` on a full queue racing a `close`: the item comes back and
 /// the item inside stays gettable.
@@ -374,3 +392,4 @@ fn put_timeout_races_close() {
     outcomes.assert_exactly(&["closed"]);
 }
 // ANCHOR_END: put_timeout_races_close
+}

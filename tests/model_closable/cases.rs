@@ -9,7 +9,7 @@ use proptest::prelude::*;
 use proptest::test_runner::FileFailurePersistence;
 use queuelab::{Closed, GetTimeoutError, PutTimeoutError, Queue, TryGetError, TryPutError};
 
-use super::{ClosableQueue, unbounded};
+use super::*;
 use crate::{Model, Op, op};
 
 fn run(capacity: Option<usize>, ops: &[Op]) -> Result<(), TestCaseError> {
@@ -17,8 +17,9 @@ fn run(capacity: Option<usize>, ops: &[Op]) -> Result<(), TestCaseError> {
         None => unbounded(),
         Some(cap) => ClosableQueue::bounded(cap),
     };
-    // Step 6 stands a large ring in for an unbounded queue.
-    let capacity = capacity.or(q.capacity());
+    // The queue's own bound: step 6 stands a large ring in for an unbounded
+    // queue, and step 7 an unbounded queue in for a bounded one.
+    let capacity = q.capacity();
     let mut m = Model {
         items: VecDeque::new(),
         capacity,
