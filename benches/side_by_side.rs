@@ -16,8 +16,8 @@
 //! crossbeam-channel, while three `yes > /dev/null` processes compete for the
 //! cores; each of those runs is a child process of this binary, killed once it
 //! has taken `--limit` seconds. With `--unbounded`: spsc, mpmc_4x4 and
-//! Effective Python's 3/4/5 pipeline with no bound, for step 5 and the
-//! channels.
+//! Effective Python's 3/4/5 pipeline with no bound, for steps 5 and 7 and
+//! the channels.
 //!
 //! Full run: `scripts/side_by_side.sh`, or
 //! `cargo bench --bench side_by_side -- [--rounds R] [--items N] [--busy | --unbounded] [--load NAME...] [--json PATH]`;
@@ -41,6 +41,7 @@ use common::{Cap, Channel, Crossbeam, Flume, Kanal, Ladder, Std, transfer};
 type Closable = queuelab::queue::closable::ClosableQueue<u64>;
 type Fast = queuelab::queue::fast::ClosableQueue<u64>;
 type Ring = queuelab::queue::ring::ClosableQueue<u64>;
+type List = queuelab::queue::list::ClosableQueue<u64>;
 
 /// Measures queues side by side, round by round (see the top of benches/side_by_side.rs).
 #[derive(Parser)]
@@ -57,8 +58,8 @@ struct Args {
     /// `yes > /dev/null`.
     #[arg(long)]
     busy: bool,
-    /// Run the unbounded loads instead (step 5 against the channels; step 6
-    /// is bounded only).
+    /// Run the unbounded loads instead (steps 5 and 7 against the channels;
+    /// step 6 is bounded only).
     #[arg(long, conflicts_with = "busy")]
     unbounded: bool,
     /// With --busy: how many `yes > /dev/null` run beside (0: the same
@@ -228,6 +229,7 @@ fn impls(set: Set) -> Vec<Impl> {
         ],
         Set::Unbounded => vec![
             ladder::<Fast>(),
+            ladder::<List>(),
             channel::<Crossbeam>(),
             channel::<Flume>(),
             channel::<Kanal>(),

@@ -28,6 +28,7 @@ use clap::Parser;
 use clap::builder::RangedI64ValueParser;
 use queuelab::queue::closable::ClosableQueue as Step4;
 use queuelab::queue::fast::ClosableQueue as Step5;
+use queuelab::queue::list::ClosableQueue as Step7;
 
 #[path = "common/cli.rs"]
 mod cli;
@@ -121,6 +122,7 @@ macro_rules! closable_pipe {
 }
 closable_pipe!(Step4<Vec<u8>>);
 closable_pipe!(Step5<Vec<u8>>);
+closable_pipe!(Step7<Vec<u8>>);
 
 type Crossbeam = (
     crossbeam_channel::Sender<Vec<u8>>,
@@ -140,12 +142,13 @@ impl Pipe for Crossbeam {
 }
 
 /// The cases, by name: what each child process builds.
-const CASES: [&str; 7] = [
+const CASES: [&str; 8] = [
     "no queue (the process alone)",
     "step 4 ClosableQueue::unbounded()",
     "step 4 ClosableQueue::bounded(1000)",
     "step 5 ClosableQueue::unbounded()",
     "step 5 ClosableQueue::bounded(1000)",
+    "step 7 ClosableQueue::unbounded()",
     "crossbeam_channel::unbounded()",
     "crossbeam_channel::bounded(1000)",
 ];
@@ -213,8 +216,9 @@ fn child(case: usize, items: usize) {
         2 => run(&Step4::bounded(BOUND), items),
         3 => run(&Step5::unbounded(), items),
         4 => run(&Step5::bounded(BOUND), items),
-        5 => run(&crossbeam_channel::unbounded(), items),
-        6 => run(&crossbeam_channel::bounded(BOUND), items),
+        5 => run(&Step7::unbounded(), items),
+        6 => run(&crossbeam_channel::unbounded(), items),
+        7 => run(&crossbeam_channel::bounded(BOUND), items),
         _ => unreachable!("--child is checked to name a case"),
     };
     // One line for the parent: peak KiB, seconds, largest backlog, KiB

@@ -133,6 +133,13 @@ impl Build for queuelab::queue::ring::ClosableQueue<u64> {
     }
 }
 
+impl Build for queuelab::queue::list::ClosableQueue<u64> {
+    const NAME: &'static str = "list";
+    fn build(cap: Cap) -> Option<Self> {
+        (cap == Cap::Unbounded).then(Self::unbounded)
+    }
+}
+
 // ANCHOR: ladder
 /// A queue of the ladder, shared through an `Arc` and used through the
 /// `queuelab::Queue` trait (the polling queue polls with `Backoff`).

@@ -106,6 +106,7 @@ macro_rules! seed_queue {
 seed_queue!(queuelab::queue::closable::ClosableQueue<u64>);
 seed_queue!(queuelab::queue::fast::ClosableQueue<u64>);
 seed_queue!(queuelab::queue::ring::ClosableQueue<u64>);
+seed_queue!(queuelab::queue::list::ClosableQueue<u64>);
 
 // ANCHOR: seed_pipeline
 /// Item 55's `start_threads`: `count` workers moving items from `in_queue`
