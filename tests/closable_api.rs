@@ -277,6 +277,7 @@ fn every_queue_is_send_and_sync_when_its_items_are_send() {
     is_send_sync::<BoundedQueue<Cell<u8>>>();
     is_send_sync::<closable::ClosableQueue<Cell<u8>>>();
     is_send_sync::<fast::ClosableQueue<Cell<u8>>>();
+    is_send_sync::<ring::ClosableQueue<Cell<u8>>>();
     is_send_sync::<list::ClosableQueue<Cell<u8>>>();
     is_send_sync::<queuelab::ClosableQueue<Cell<u8>>>();
     is_queue::<PollingQueue<Cell<u8>>, Cell<u8>>();
@@ -284,6 +285,7 @@ fn every_queue_is_send_and_sync_when_its_items_are_send() {
     is_queue::<BoundedQueue<Cell<u8>>, Cell<u8>>();
     is_queue::<closable::ClosableQueue<Cell<u8>>, Cell<u8>>();
     is_queue::<fast::ClosableQueue<Cell<u8>>, Cell<u8>>();
+    is_queue::<ring::ClosableQueue<Cell<u8>>, Cell<u8>>();
     is_queue::<list::ClosableQueue<Cell<u8>>, Cell<u8>>();
     is_queue::<queuelab::ClosableQueue<Cell<u8>>, Cell<u8>>();
 }
@@ -298,6 +300,7 @@ fn every_queue_is_unwind_safe_whatever_its_items() {
     is_unwind_safe::<BoundedQueue<&mut u8>>();
     is_unwind_safe::<closable::ClosableQueue<&mut u8>>();
     is_unwind_safe::<fast::ClosableQueue<&mut u8>>();
+    is_unwind_safe::<ring::ClosableQueue<&mut u8>>();
     is_unwind_safe::<list::ClosableQueue<&mut u8>>();
     is_unwind_safe::<queuelab::ClosableQueue<&mut u8>>();
     is_unwind_safe::<PollingQueue<Cell<u8>>>();
@@ -305,6 +308,7 @@ fn every_queue_is_unwind_safe_whatever_its_items() {
     is_unwind_safe::<BoundedQueue<Cell<u8>>>();
     is_unwind_safe::<closable::ClosableQueue<Cell<u8>>>();
     is_unwind_safe::<fast::ClosableQueue<Cell<u8>>>();
+    is_unwind_safe::<ring::ClosableQueue<Cell<u8>>>();
     is_unwind_safe::<list::ClosableQueue<Cell<u8>>>();
     is_unwind_safe::<queuelab::ClosableQueue<Cell<u8>>>();
 }

@@ -190,6 +190,8 @@ impl Patience {
     }
 
     /// Waits a little, or returns `false` when it is time to sleep.
+    // Under loom `SPINS` is 0, and clippy calls `rounds < SPINS` absurd.
+    #[cfg_attr(loom, allow(clippy::absurd_extreme_comparisons))]
     pub(crate) fn wait(&mut self) -> bool {
         if self.rounds < SPINS {
             self.backoff.spin();
