@@ -3,6 +3,8 @@
 //! straight back. Next to programs that keep the cores busy, a yield can hand
 //! the core to one of them for a whole time slice. Step 6's waiting
 //! (`Patience`, in `src/queue/sleepers.rs`) is built on this measurement.
+//! It also reads the process's CPU clock, as step 6 does to tell its own
+//! threads from other programs, and prints what one reading costs.
 //!
 //! ```console
 //! $ cargo run --release --example yield_cost                # 12 threads, idle machine
@@ -12,6 +14,7 @@
 #[path = "common/cli.rs"]
 mod cli;
 
+use std::hint::black_box;
 use std::process::{Child, Command, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -43,6 +46,35 @@ impl Drop for Hog {
     }
 }
 
+/// The CPU time used so far by every thread of this process.
+#[cfg(unix)]
+fn process_cpu_time() -> Duration {
+    let mut now = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `now` is a valid, writable `timespec` for the call to fill in.
+    let status = unsafe { libc::clock_gettime(libc::CLOCK_PROCESS_CPUTIME_ID, &mut now) };
+    assert_eq!(status, 0, "clock_gettime(CLOCK_PROCESS_CPUTIME_ID) failed");
+    Duration::new(now.tv_sec as u64, now.tv_nsec as u32)
+}
+
+/// How long one reading of the process's CPU clock takes, averaged over
+/// 1,000 readings.
+#[cfg(unix)]
+fn cpu_clock_cost() -> Option<Duration> {
+    let start = Instant::now();
+    for _ in 0..1000 {
+        black_box(process_cpu_time());
+    }
+    Some(start.elapsed() / 1000)
+}
+
+#[cfg(not(unix))]
+fn cpu_clock_cost() -> Option<Duration> {
+    None
+}
+
 fn main() {
     let args: Args = cli::parse();
     let _hogs: Vec<Hog> = (0..args.hogs)
@@ -59,26 +91,34 @@ fn main() {
         .collect();
 
     let yields = args.yields;
-    let mut times: Vec<Duration> = thread::scope(|s| {
+    // Each thread also times the CPU clock once it is done yielding, while
+    // the others may still run: the kernel adds up every thread's time.
+    let (mut times, mut clock_costs): (Vec<Duration>, Vec<Option<Duration>>) = thread::scope(|s| {
         let threads: Vec<_> = (0..args.threads)
             .map(|_| {
                 s.spawn(move || {
-                    (0..yields)
+                    let times = (0..yields)
                         .map(|_| {
                             let start = Instant::now();
                             thread::yield_now();
                             start.elapsed()
                         })
-                        .collect::<Vec<_>>()
+                        .collect::<Vec<_>>();
+                    (times, cpu_clock_cost())
                 })
             })
             .collect();
-        threads
-            .into_iter()
-            .flat_map(|t| t.join().expect("a yielding thread panicked"))
-            .collect()
+        let mut times = Vec::new();
+        let mut costs = Vec::new();
+        for t in threads {
+            let (mine, cost) = t.join().expect("a yielding thread panicked");
+            times.extend(mine);
+            costs.push(cost);
+        }
+        (times, costs)
     });
     times.sort();
+    clock_costs.sort();
 
     let n = times.len();
     let at = |q: f64| times[((n - 1) as f64 * q).round() as usize];
@@ -103,5 +143,11 @@ fn main() {
             limit_us,
             100.0 * over as f64 / n as f64
         );
+    }
+    match clock_costs[clock_costs.len() / 2] {
+        Some(cost) => {
+            println!("reading the process's CPU clock: {cost:?} (median over the threads)")
+        }
+        None => println!("reading the process's CPU clock: not measured on this system"),
     }
 }
