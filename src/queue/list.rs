@@ -554,9 +554,12 @@ impl<T> ClosableQueue<T> {
         Some(item)
     }
 
-    /// Takes the item at the front without waiting:
+    /// Takes the item at the front without waiting for one:
     /// [`TryGetError::Empty`] if there is none yet, [`TryGetError::Closed`]
-    /// if none will ever come.
+    /// if none will ever come. If a put has claimed the front position and
+    /// is still writing its item, it waits for that put to finish; and,
+    /// like `get`, it may wait for another get that is moving on to the
+    /// next block (once per block of slots).
     ///
     /// ```
     /// use queuelab::{queue::list::ClosableQueue, TryGetError};

@@ -490,9 +490,10 @@ impl<T> ClosableQueue<T> {
         Some(item)
     }
 
-    /// Takes the item at the front without waiting:
+    /// Takes the item at the front without waiting for one:
     /// [`TryGetError::Empty`] if there is none yet, [`TryGetError::Closed`]
-    /// if none will ever come.
+    /// if none will ever come. If a put has claimed the front position and
+    /// is still writing its item, it waits for that put to finish.
     ///
     /// ```
     /// use queuelab::{queue::ring::ClosableQueue, TryGetError};
