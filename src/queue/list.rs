@@ -24,18 +24,22 @@
 //! - The producer that claims a block's last slot moves `tail` into the
 //!   gap. While `tail` is in the gap nobody else can claim anything: the
 //!   others wait (a little spinning, then they sleep in `linking` until
-//!   `tail` leaves the gap). That producer allocates the next block, stores
-//!   it in `tail_block`, moves `tail` out of the gap to the new block's
-//!   first position (a `fetch_add`, so a `close` meanwhile keeps its bit),
-//!   then links the block into the list (`next`), and only then writes its
-//!   item.
+//!   `tail` leaves the gap). That producer allocated the next block before
+//!   its claim (so that the others wait only for a few stores; a put that
+//!   loses the race frees its spare), stores it in `tail_block`, moves
+//!   `tail` out of the gap to the new block's first position (a
+//!   `fetch_add`, so a `close` meanwhile keeps its bit), then links the
+//!   block into the list (`next`), and only then writes its item.
 //! - `head` and `head_block` are the same on the consumer side: a consumer
 //!   claims a position with a `compare_exchange` on `head`; the one that
 //!   claims a block's last slot moves `head` into the gap, waits for that
 //!   block's `next`, stores it in `head_block`, and moves `head` out of the
 //!   gap (other gets wait as puts do). Whether the queue is empty is read
 //!   off `tail`, never off a slot, so a consumer looks at no block before
-//!   it has claimed a slot in it.
+//!   it has claimed a slot in it. A get that finds `tail` past the end of
+//!   `head`'s block sets the `FILLED` bit in `head`, and until `head`
+//!   moves to the next block the gets skip `tail`: the line that every put
+//!   writes is then read once per block rather than once per item.
 //! - Each position is claimed by one producer and one consumer, and a
 //!   thread that claimed position `p` and loaded the block pointer *after*
 //!   loading `p` holds the block of `p`: the block pointer is stored before
@@ -77,9 +81,9 @@
 //! for another is the only one waiting for it.
 //!
 //! **Memory.** A block is freed as soon as its last reader finishes, and the
-//! next block is allocated only when a producer claims the last slot of the
-//! one before. An empty queue holds one block (the one `tail` is in), once
-//! every get has finished its read.
+//! next block is allocated only by a producer about to claim the last slot
+//! of the one before. An empty queue holds one block (the one `tail` is
+//! in), once every get has finished its read and every put has returned.
 //!
 //! **Waiting, closing, `task_done`/`join`, the iterator** work as in step 6:
 //! `close` sets the bit in `tail` with a `fetch_or`; a get that finds the
@@ -110,7 +114,11 @@ const BLOCK: usize = if cfg!(loom) { 2 } else { 31 };
 const SPAN: usize = BLOCK + 1;
 /// The bit of `tail` that says the queue is closed; positions sit above it.
 const CLOSED: usize = 1;
-/// One position, in `tail`'s word.
+/// The bit of `head` that says every slot of `head`'s block has been
+/// claimed by a put, so a get need not look at `tail` until `head` moves
+/// on to the next block.
+const FILLED: usize = 1;
+/// One position, in `tail`'s and `head`'s words.
 const ONE: usize = 2;
 /// A slot's state: its item has been written.
 const WRITTEN: usize = 1;
@@ -150,7 +158,8 @@ const WRITTEN: usize = 1;
 /// ```
 // ANCHOR: struct
 pub struct ClosableQueue<T> {
-    /// The position of the next get.
+    /// The position of the next get, shifted left by one, with the
+    /// `FILLED` bit.
     head: CachePadded<AtomicUsize>,
     /// The block `head` is in (or, while `head` is in a gap, the block
     /// before it).
@@ -206,6 +215,15 @@ impl<T> Block<T> {
                 item: UnsafeCell::new(MaybeUninit::uninit()),
             }),
         })
+    }
+
+    /// Frees a block that a put allocated and did not link (it lost the
+    /// race for the last slot, or found the queue closed).
+    fn discard(spare: Option<NonNull<Block<T>>>) {
+        if let Some(block) = spare {
+            // SAFETY: never linked, so no other thread has seen it.
+            unsafe { Block::free(block) }
+        }
     }
 
     /// Frees the block. Its items must have been read or dropped already.
@@ -275,8 +293,12 @@ impl<T> ClosableQueue<T> {
         // `Acquire`: a `tail` that moved into a block comes with the store
         // of that block to `tail_block`.
         let mut tail = self.tail.load(Ordering::Acquire);
+        // The next block, allocated before claiming a block's last slot, so
+        // that `tail` stays in the gap only for a few stores.
+        let mut spare = None;
         loop {
             if tail & CLOSED != 0 {
+                Block::discard(spare);
                 return Err(Closed(item));
             }
             let pos = tail / ONE;
@@ -293,6 +315,9 @@ impl<T> ClosableQueue<T> {
                 tail = self.tail.load(Ordering::Acquire);
                 continue;
             }
+            if offset(pos) + 1 == BLOCK && spare.is_none() {
+                spare = Some(Block::allocate());
+            }
             // Loaded after `tail`: the block of `pos`, or a later one, and
             // then the claim below fails. Not touched before the claim.
             let block = self.tail_block.load(Ordering::Acquire);
@@ -304,9 +329,11 @@ impl<T> ClosableQueue<T> {
             ) {
                 Ok(_) => {
                     if offset(pos) + 1 == BLOCK {
-                        self.link_next(block);
+                        let next = spare.take().expect("allocated before the claim");
+                        self.link_next(block, next);
                     }
                     self.write(block, pos, item);
+                    Block::discard(spare);
                     return Ok(());
                 }
                 Err(now) => {
@@ -318,11 +345,11 @@ impl<T> ClosableQueue<T> {
     }
 
     /// Called by the put that claimed the last slot of `block`, with `tail`
-    /// in the gap after it: allocates the next block and moves `tail` into
-    /// it. `next` is set last, so a get that finds it finds `tail` past the
-    /// gap too.
-    fn link_next(&self, block: *mut Block<T>) {
-        let next = Block::allocate().as_ptr();
+    /// in the gap after it: makes `next` the next block and moves `tail`
+    /// into it. `next` is set last, so a get that finds it finds `tail`
+    /// past the gap too.
+    fn link_next(&self, block: *mut Block<T>, next: NonNull<Block<T>>) {
+        let next = next.as_ptr();
         self.tail_block.store(next, Ordering::Release);
         // Out of the gap, keeping the `CLOSED` bit if a `close` came.
         self.tail.fetch_add(ONE, Ordering::AcqRel);
@@ -362,38 +389,48 @@ impl<T> ClosableQueue<T> {
         // it saw (the puts before, as in step 6).
         let mut head = self.head.load(Ordering::Acquire);
         loop {
-            if offset(head) == BLOCK {
+            let pos = head / ONE;
+            if offset(pos) == BLOCK {
                 // In the gap: another get is moving to the next block. Wait
                 // as a put waits in `tail`'s gap; `move_head_on` wakes us.
                 if !patience.wait() {
                     self.linking.sleep_unless(&Deadline::NEVER, || {
-                        offset(self.head.fetch_add(0, Ordering::AcqRel)) != BLOCK
+                        offset(self.head.fetch_add(0, Ordering::AcqRel) / ONE) != BLOCK
                     });
                 }
                 head = self.head.load(Ordering::Acquire);
                 continue;
             }
-            let tail = self.tail.load(Ordering::Acquire);
-            if tail / ONE == head {
-                return Err(if tail & CLOSED != 0 {
-                    TryGetError::Closed
-                } else {
-                    TryGetError::Empty
-                });
+            // With `FILLED` the item at `pos` has been claimed by a put:
+            // no need to look at `tail`, which the puts keep changing.
+            let mut filled = head & FILLED;
+            if filled == 0 {
+                let tail = self.tail.load(Ordering::Acquire);
+                if tail / ONE == pos {
+                    return Err(if tail & CLOSED != 0 {
+                        TryGetError::Closed
+                    } else {
+                        TryGetError::Empty
+                    });
+                }
+                // `tail` past this block's last slot: tell the next gets.
+                if tail / ONE >= pos - offset(pos) + BLOCK {
+                    filled = FILLED;
+                }
             }
             // As in `try_push`: not touched before the claim.
             let block = self.head_block.load(Ordering::Acquire);
             match self.head.compare_exchange_weak(
                 head,
-                head + 1,
+                ((pos + 1) * ONE) | filled,
                 Ordering::AcqRel,
                 Ordering::Acquire,
             ) {
                 Ok(_) => {
-                    if offset(head) + 1 == BLOCK {
-                        self.move_head_on(block);
+                    if offset(pos) + 1 == BLOCK {
+                        self.move_head_on(block, pos + 1);
                     }
-                    return Ok(self.read(block, head));
+                    return Ok(self.read(block, pos));
                 }
                 Err(now) => {
                     head = now;
@@ -404,10 +441,10 @@ impl<T> ClosableQueue<T> {
     }
 
     /// Called by the get that claimed the last slot of `block`, with `head`
-    /// in the gap after it: waits for the next block to be linked (only
-    /// this thread waits for that), and moves `head` into it. Nobody else
-    /// moves `head` while it is in the gap.
-    fn move_head_on(&self, block: *mut Block<T>) {
+    /// in the gap `gap` after it: waits for the next block to be linked
+    /// (only this thread waits for that), and moves `head` into it, without
+    /// `FILLED`. Nobody else moves `head` while it is in the gap.
+    fn move_head_on(&self, block: *mut Block<T>, gap: usize) {
         // SAFETY: this thread claimed a slot of `block` and has not counted
         // its read yet: the block is alive.
         let current = unsafe { &*block };
@@ -423,7 +460,7 @@ impl<T> ClosableQueue<T> {
         };
         self.head_block.store(next, Ordering::Release);
         // A read-modify-write, for the gets asleep in `linking`.
-        self.head.fetch_add(1, Ordering::AcqRel);
+        self.head.swap((gap + 1) * ONE, Ordering::AcqRel);
         self.linking.notify_all();
     }
 
@@ -464,7 +501,7 @@ impl<T> ClosableQueue<T> {
     // ANCHOR: ready
     fn item_or_closed(&self) -> bool {
         let tail = self.tail.fetch_add(0, Ordering::AcqRel);
-        tail & CLOSED != 0 || tail / ONE != self.head.load(Ordering::Relaxed)
+        tail & CLOSED != 0 || tail / ONE != self.head.load(Ordering::Relaxed) / ONE
     }
     // ANCHOR_END: ready
 
@@ -663,7 +700,7 @@ impl<T> ClosableQueue<T> {
         // `head` first: every get it counts claimed a position that a put
         // had claimed before, so the `tail` read after it counts that put
         // too, and the difference is never negative.
-        let head = self.head.load(Ordering::Acquire);
+        let head = self.head.load(Ordering::Acquire) / ONE;
         let tail = self.tail.load(Ordering::Acquire) / ONE;
         count(tail).wrapping_sub(count(head))
     }
@@ -914,7 +951,7 @@ impl<T> Drop for ClosableQueue<T> {
         // at the positions from `head` to `tail`, in the blocks from
         // `head_block` on.
         let tail = self.tail.load(Ordering::Relaxed) / ONE;
-        let mut head = self.head.load(Ordering::Relaxed);
+        let mut head = self.head.load(Ordering::Relaxed) / ONE;
         let mut block = self.head_block.load(Ordering::Relaxed);
         while head != tail {
             if offset(head) == BLOCK {
