@@ -10,7 +10,10 @@
 //! `/proc/self/status`, Linux only), and, once the consumer has drained the
 //! queue but before the queue is dropped, its resident memory (`VmRSS`) and
 //! the heap bytes still allocated (counted by this program's allocator):
-//! what an empty queue keeps after a burst. Prints a markdown table.
+//! what an empty queue keeps after a burst. Then it asks glibc's allocator
+//! to hand its free memory back to the system (`malloc_trim(0)`) and reads
+//! `VmRSS` again: memory a queue freed stays resident until the allocator
+//! lets go of it. Prints a markdown table.
 //!
 //! ```text
 //! cargo run --release --example memory                  # 1,000,000 items
@@ -162,6 +165,8 @@ struct Measured {
     /// Resident memory and live heap bytes once the queue is empty again.
     drained_rss_kib: u64,
     drained_heap: usize,
+    /// Resident memory after `malloc_trim(0)`, the queue still alive.
+    trimmed_rss_kib: u64,
 }
 
 /// Runs the scenario; measures after the consumer has drained the queue,
@@ -185,12 +190,25 @@ fn run(pipe: &dyn Pipe, items: usize) -> Measured {
         }
         most
     });
+    let elapsed = start.elapsed();
+    let drained_rss_kib = status_kib("VmRSS:");
+    let drained_heap = LIVE_BYTES.load(Ordering::Relaxed);
     Measured {
-        elapsed: start.elapsed(),
+        elapsed,
         most,
-        drained_rss_kib: status_kib("VmRSS:"),
-        drained_heap: LIVE_BYTES.load(Ordering::Relaxed),
+        drained_rss_kib,
+        drained_heap,
+        trimmed_rss_kib: trimmed_rss_kib(),
     }
+}
+
+/// Asks glibc's allocator to return the free memory it keeps to the system,
+/// then reads `VmRSS`.
+fn trimmed_rss_kib() -> u64 {
+    // SAFETY: `malloc_trim` only releases free memory of glibc's heaps; it
+    // touches nothing this program holds.
+    unsafe { libc::malloc_trim(0) };
+    status_kib("VmRSS:")
 }
 
 /// A size in KiB from `/proc/self/status`: `VmHWM:` (peak resident set) or
@@ -211,6 +229,7 @@ fn child(case: usize, items: usize) {
             most: 0,
             drained_rss_kib: status_kib("VmRSS:"),
             drained_heap: LIVE_BYTES.load(Ordering::Relaxed),
+            trimmed_rss_kib: trimmed_rss_kib(),
         },
         1 => run(&Step4::unbounded(), items),
         2 => run(&Step4::bounded(BOUND), items),
@@ -222,14 +241,15 @@ fn child(case: usize, items: usize) {
         _ => unreachable!("--child is checked to name a case"),
     };
     // One line for the parent: peak KiB, seconds, largest backlog, KiB
-    // resident and heap bytes once drained.
+    // resident and heap bytes once drained, KiB resident after the trim.
     println!(
-        "{} {} {} {} {}",
+        "{} {} {} {} {} {}",
         status_kib("VmHWM:"),
         m.elapsed.as_secs_f64(),
         m.most,
         m.drained_rss_kib,
-        m.drained_heap
+        m.drained_heap,
+        m.trimmed_rss_kib
     );
 }
 
@@ -249,9 +269,9 @@ fn main() {
     );
     println!();
     println!(
-        "| queue | peak resident memory | resident after draining | heap held after draining | most items waiting | time |"
+        "| queue | peak resident memory | resident after draining | heap held after draining | resident after malloc_trim | most items waiting | time |"
     );
-    println!("|---|---:|---:|---:|---:|---:|");
+    println!("|---|---:|---:|---:|---:|---:|---:|");
     for (case, name) in CASES.iter().enumerate() {
         let out = Command::new(&exe)
             .args(["--child", &case.to_string(), "--items", &items.to_string()])
@@ -260,19 +280,15 @@ fn main() {
         assert!(out.status.success(), "case {name} failed: {out:?}");
         let line = String::from_utf8(out.stdout).expect("utf-8");
         let fields: Vec<&str> = line.split_whitespace().collect();
-        let (kib, secs, most, drained_kib, drained_heap): (u64, f64, usize, u64, usize) = (
-            fields[0].parse().unwrap(),
-            fields[1].parse().unwrap(),
-            fields[2].parse().unwrap(),
-            fields[3].parse().unwrap(),
-            fields[4].parse().unwrap(),
-        );
+        let kib = |i: usize| fields[i].parse::<u64>().unwrap() as f64 / 1024.0;
+        let secs: f64 = fields[1].parse().unwrap();
+        let most: usize = fields[2].parse().unwrap();
+        let drained_heap = fields[4].parse::<usize>().unwrap() as f64 / 1024.0;
         println!(
-            "| {name} | {:.1} MiB | {:.1} MiB | {:.1} KiB | {most} | {:.2} s |",
-            kib as f64 / 1024.0,
-            drained_kib as f64 / 1024.0,
-            drained_heap as f64 / 1024.0,
-            secs
+            "| {name} | {:.1} MiB | {:.1} MiB | {drained_heap:.1} KiB | {:.1} MiB | {most} | {secs:.2} s |",
+            kib(0),
+            kib(3),
+            kib(5),
         );
     }
 }

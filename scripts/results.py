@@ -322,9 +322,9 @@ def main():
     ap.add_argument("--out", required=True)
     ap.add_argument("--target", default=os.environ.get("CARGO_TARGET_DIR", "target"))
     ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--memory-only", action="store_true", help="write memory.md only")
     args = ap.parse_args()
 
-    rows = collect(args.target, args.since)
     started = datetime.datetime.fromtimestamp(args.since, datetime.timezone.utc)
     ctx = {
         "date": started.strftime("%Y-%m-%d %H:%M UTC"),
@@ -341,6 +341,14 @@ def main():
         with open(os.path.join(args.out, name), "w", encoding="utf-8") as f:
             f.write(text)
 
+    memory = read(os.path.join(args.raw, "memory.md"))
+    mem_cmd = "cargo run --release --example memory" + (" -- --items 100000" if args.quick else "")
+    write("memory.md", header(ctx, "Memory: unbounded vs bounded", mem_cmd) + memory)
+    if args.memory_only:
+        print(f"results.py: memory.md -> {args.out}")
+        return
+
+    rows = collect(args.target, args.since)
     with open(os.path.join(args.out, "medians.json"), "w") as f:
         json.dump({"context": ctx, "benches": rows}, f, indent=1)
         f.write("\n")
@@ -354,9 +362,6 @@ def main():
           + headline_md(ctx, rows))
     polling = read(os.path.join(args.raw, "polling_cost.md"))
     write("polling_cost.md", header(ctx, "What polling costs", "cargo bench --bench polling_cost") + polling)
-    memory = read(os.path.join(args.raw, "memory.md"))
-    mem_cmd = "cargo run --release --example memory" + (" -- --items 100000" if args.quick else "")
-    write("memory.md", header(ctx, "Memory: unbounded vs bounded", mem_cmd) + memory)
     py_lines = [l for l in read(os.path.join(args.raw, "python.jsonl")).splitlines() if l.strip()]
     write("python_vs_rust.md", python_md(ctx, rows, py_lines))
     try:

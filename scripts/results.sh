@@ -4,6 +4,7 @@
 #   scripts/results.sh           full run (about 15 minutes on 2 cores) -> book/src/results/
 #   scripts/results.sh --quick   rough run (a few minutes) -> target/results-quick/
 #   scripts/results.sh --out DIR write somewhere else
+#   scripts/results.sh --memory-only   only the memory figure (about a minute)
 #
 # Steps: criterion benches queues and pipeline (medians are read from
 # target/criterion/**/new/estimates.json, not from the printed text), the
@@ -16,12 +17,14 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 quick=false
+memory_only=false
 out=book/src/results
 while [ $# -gt 0 ]; do
     case $1 in
         --quick) quick=true; out=target/results-quick ;;
         --out) out=$2; shift ;;
-        *) echo "usage: $0 [--quick] [--out DIR]" >&2; exit 2 ;;
+        --memory-only) memory_only=true ;;
+        *) echo "usage: $0 [--quick] [--memory-only] [--out DIR]" >&2; exit 2 ;;
     esac
     shift
 done
@@ -54,36 +57,39 @@ echo "$rev" >"$raw/commit.txt"
 start=$SECONDS
 
 step "build"
-cargo bench --no-run --bench queues --bench pipeline --bench polling_cost
+$memory_only || cargo bench --no-run --bench queues --bench pipeline --bench polling_cost
 cargo build --release --example memory
-
-step "criterion: queues"
-cargo bench --bench queues -- "${crit_args[@]}"
-
-step "criterion: pipeline"
-cargo bench --bench pipeline -- "${crit_args[@]}"
-
-step "polling cost"
-cargo bench --bench polling_cost >"$raw/polling_cost.md"
 
 step "memory"
 "$target/release/examples/memory" --items "$memory_items" >"$raw/memory.md"
 
-step "python"
-for items in 1000 10000; do
-    python3 book/python/polling_pipeline.py --items "$items" --runs "$python_runs"
-done >"$raw/python.jsonl"
-for capacity in 0 1 64; do
-    python3 book/python/closable_pipeline.py --items 10000 --runs "$python_runs" \
-        --workers 3,4,5 --capacity "$capacity"
-    python3 book/python/closable_pipeline.py --items 10000 --runs "$python_runs" \
-        --workers 1,1,1 --capacity "$capacity"
-done >>"$raw/python.jsonl"
+if ! $memory_only; then
+    step "criterion: queues"
+    cargo bench --bench queues -- "${crit_args[@]}"
+
+    step "criterion: pipeline"
+    cargo bench --bench pipeline -- "${crit_args[@]}"
+
+    step "polling cost"
+    cargo bench --bench polling_cost >"$raw/polling_cost.md"
+
+    step "python"
+    for items in 1000 10000; do
+        python3 book/python/polling_pipeline.py --items "$items" --runs "$python_runs"
+    done >"$raw/python.jsonl"
+    for capacity in 0 1 64; do
+        python3 book/python/closable_pipeline.py --items 10000 --runs "$python_runs" \
+            --workers 3,4,5 --capacity "$capacity"
+        python3 book/python/closable_pipeline.py --items 10000 --runs "$python_runs" \
+            --workers 1,1,1 --capacity "$capacity"
+    done >>"$raw/python.jsonl"
+fi
 
 uptime >"$raw/uptime_after.txt"
 
 step "write $out"
-quick_flag=()
-if $quick; then quick_flag=(--quick); fi
-python3 scripts/results.py --since "$since" --raw "$raw" --out "$out" --target "$target" "${quick_flag[@]}"
-echo "results.sh: done in $((SECONDS - start)) s; see $out/summary.md" >&2
+flags=()
+if $quick; then flags+=(--quick); fi
+if $memory_only; then flags+=(--memory-only); fi
+python3 scripts/results.py --since "$since" --raw "$raw" --out "$out" --target "$target" "${flags[@]}"
+echo "results.sh: done in $((SECONDS - start)) s; see $out" >&2
