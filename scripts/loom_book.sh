@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Regenerates book/src/loom/<variant>.txt: loom's own failure output for each
 # broken variant, as the book quotes it. Run it after changing
-# tests/loom_broken.rs, tests/loom_broken_ring.rs or tests/loom_polling.rs (the
-# line numbers loom prints move with the code).
+# tests/loom_broken.rs, tests/loom_broken_ring.rs, tests/loom_broken_list.rs or
+# tests/loom_polling.rs (the line numbers loom prints move with the code).
 #
 #   scripts/loom_book.sh                                 # every variant
 #   scripts/loom_book.sh relaxed_stamp marks_only_on_drop  # only these
@@ -69,6 +69,7 @@ variants=(
     "sleepers_check_with_load loom_broken_ring sleepers_check_with_load_deadlocks"
     "closed_flag_beside_tail loom_broken_ring closed_flag_beside_tail_loses_an_item"
     "marks_only_on_drop loom_broken_ring marks_only_on_drop_deadlocks"
+    "free_on_last_read loom_broken_list freeing_a_block_when_its_last_slot_is_read_races_a_slower_reader"
 )
 
 # The variants to capture: those named on the command line (every name
