@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Checks the exercises at the end of the book's chapters 12 (the interlude on
-# atomics) and 13 (step 6, the ring): for each one, makes a scratch copy of
+# atomics), 13 (step 6, the ring) and 14 (step 7, the list): for each one, makes a scratch copy of
 # the committed code (HEAD), makes the change the exercise asks for, runs the
 # loom model the exercise names, as the book words it, and checks that loom
 # says what the solution in the appendix says it does: whether the test
@@ -24,8 +24,8 @@ usage() {
     exit 2
 }
 
-all=(ch12-1 ch12-2 ch12-3 ch12-4 ch13-1 ch13-2 ch13-3)
-ci=(ch12-2 ch13-2)
+all=(ch12-1 ch12-2 ch12-3 ch12-4 ch13-1 ch13-2 ch13-3 ch14-1 ch14-2)
+ci=(ch12-2 ch13-2 ch14-1)
 
 scratch_root=$(mktemp -d)
 trap 'rm -rf "$scratch_root"' EXIT
@@ -214,6 +214,29 @@ EOF
     )
     edit $ring "Iterator for Iter<" "$old" "$new"
     expect aborted "$two_blocked" "${cmd[@]}" ring_passes_join_while_the_worker_waits
+}
+
+list=src/queue/list.rs
+
+# Chapter 14, exercise 1: the count of finished reads with Release only.
+# The last reader's free is then not ordered after the other reader's read.
+exercise_ch14_1() {
+    copy ch14-1
+    edit $list "fn read(" \
+        "reads.fetch_add(1, Ordering::AcqRel)" "reads.fetch_add(1, Ordering::Release)"
+    expect failed "Causality violation: Concurrent read and write accesses" \
+        scripts/loom.sh -p 3 loom_broken_list list_passes_two_readers_of_one_block
+}
+
+# Chapter 14, exercise 2: a put that lost the race for a block's last slot
+# keeps its spare block when it succeeds further on.
+exercise_ch14_2() {
+    copy ch14-2
+    edit $list "fn try_push(" \
+        $'                    self.write(block, pos, item);\n                    Block::discard(spare);' \
+        $'                    self.write(block, pos, item);'
+    expect failed "Allocation leaked." \
+        scripts/loom.sh -p 2 loom_list list::two_producers_one_consumer_across_a_block_boundary
 }
 
 runs=()
