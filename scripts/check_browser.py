@@ -6,7 +6,8 @@ book's own JavaScript ran: the sidebar, the highlighted code) is parsed with
 html.parser. It fails on:
 
   - a link to a page or file that the server does not have;
-  - a link to `page#id` where the rendered page has no element with that id;
+  - a link to `page#id` where the rendered page has no element with that id,
+    or two elements with one id on a page (an SVG's markers, say);
   - an image, stylesheet or script that the server does not have;
   - an include that rendered nothing or was left as is: a literal `{{#` in
     the page, an empty code block, table or inline SVG, or fewer inline SVGs
@@ -71,8 +72,10 @@ class Page(HTMLParser):
         self.links = []      # (tag, url) to follow, with an optional #fragment
         self.resources = []  # (tag, url) that must exist
         self.problems = []
+        self.in_main = False
         self.svg_depth = 0
-        self.top_svgs = 0
+        self.top_svgs = 0  # inline SVGs in <main>, not mdBook's own icons
+        self.in_button = 0
         self.svg_children = 0
         self.in_code = 0
         self.code_text = ""
@@ -82,9 +85,12 @@ class Page(HTMLParser):
 
     def handle_starttag(self, tag, attrs):
         a = dict(attrs)
-        for key in ("id", "name"):
-            if a.get(key) and (key == "id" or tag == "a"):
-                self.ids.add(a[key])
+        if a.get("id"):
+            if a["id"] in self.ids:
+                self.problems.append(f"two elements with id {a['id']!r}")
+            self.ids.add(a["id"])
+        if tag == "a" and a.get("name"):
+            self.ids.add(a["name"])
         if tag in ("a", "area") and a.get("href") is not None:
             self.links.append((tag, a["href"]))
         elif tag in ("img", "script", "source", "iframe") and a.get("src"):
@@ -93,8 +99,12 @@ class Page(HTMLParser):
             self.resources.append((tag, a["href"]))
         elif tag == "image" and (a.get("href") or a.get("xlink:href")):
             self.resources.append((tag, a.get("href") or a.get("xlink:href")))
+        if tag == "main":
+            self.in_main = True
+        if tag == "button":
+            self.in_button += 1
         if tag == "svg":
-            if self.svg_depth == 0:
+            if self.svg_depth == 0 and self.in_main and not self.in_button and not self.in_pre:
                 self.top_svgs += 1
                 self.svg_children = 0
             self.svg_depth += 1
@@ -117,6 +127,10 @@ class Page(HTMLParser):
         self.handle_endtag(tag)
 
     def handle_endtag(self, tag):
+        if tag == "main":
+            self.in_main = False
+        if tag == "button" and self.in_button:
+            self.in_button -= 1
         if tag == "svg" and self.svg_depth:
             self.svg_depth -= 1
             if self.svg_depth == 0 and self.svg_children == 0:
@@ -244,12 +258,12 @@ def main():
         sys.exit(1)
 
     os.makedirs(shot_dir, exist_ok=True)
-    for name, page, title_id in SHOTS:
-        try:
-            shoot(base, root, shot_dir, name, page, title_id)
-        except RuntimeError as error:
-            print(f"check_browser: FAILED: {error}", file=sys.stderr)
-            sys.exit(1)
+    try:
+        with ThreadPoolExecutor(JOBS) as pool:
+            list(pool.map(lambda shot: shoot(base, root, shot_dir, *shot), SHOTS))
+    except RuntimeError as error:
+        print(f"check_browser: FAILED: {error}", file=sys.stderr)
+        sys.exit(1)
     print(f"  screenshots, light and dark (navy): {shot_dir}/")
     for name, _, _ in SHOTS:
         print(f"    {name}-light.png  {name}-dark.png")

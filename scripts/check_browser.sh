@@ -46,6 +46,8 @@ curl -sf -o /dev/null "http://127.0.0.1:$port/index.html" || fail "the server on
 echo "  http://127.0.0.1:$port/"
 
 step "pages"
+mkdir -p "$shots"
+shots=$(cd "$shots" && pwd)
 python3 scripts/check_browser.py book/book book/src "http://127.0.0.1:$port/" "$shots"
 
 echo "check_browser: OK"
