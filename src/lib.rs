@@ -13,11 +13,13 @@
 //! | 4 | [`queue::closable::ClosableQueue`] | `close`, iteration that ends, `task_done`/`join` | `ClosableQueue` |
 //! | 5 | [`queue::fast::ClosableQueue`] | the same API as step 4, faster under contention: waits with `Backoff` before it sleeps | none: CPython's `queue.Queue` sleeps at once |
 //! | 6 | [`queue::ring::ClosableQueue`] | bounded only: a ring of stamped slots, no lock on the fast path | none |
+//! | 7 | [`queue::list::ClosableQueue`] | unbounded only: a list of blocks, no lock on the fast path; each block freed by its last reader | none: `collections.deque` is a list of blocks too, guarded by the GIL |
 //!
 //! The crate root's [`ClosableQueue`] is the one to use: it picks its
 //! flavor when it is made. [`ClosableQueue::bounded`] runs on step 6, the
-//! ring; [`ClosableQueue::unbounded`] on step 5, until an unbounded step
-//! with no lock exists ([`queue::flavor`] says more).
+//! ring; [`ClosableQueue::unbounded`] on step 5, until step 7 meets its
+//! speed target on every load it is measured on ([`queue::flavor`] says
+//! more).
 //!
 //! All queues are FIFO, `Send + Sync` when `T: Send`, shared with `Arc` or
 //! scoped threads, and `UnwindSafe`: no user code ever runs while a queue's
