@@ -23,7 +23,7 @@ use image::{ImageFormat, RgbImage};
 
 /// Every example, with the options its `--help` must list (the scripts, CI
 /// and the book use them).
-const EXAMPLES: [(&str, &[&str]); 6] = [
+const EXAMPLES: [(&str, &[&str]); 7] = [
     (
         "producer_consumer",
         &["--delay-ms", "--items", "--capacity"],
@@ -50,6 +50,7 @@ const EXAMPLES: [(&str, &[&str]); 6] = [
     ),
     ("memory", &["--items"]),
     ("yield_cost", &["--threads", "--yields", "--hogs"]),
+    ("pipe_deadlock", &["--mode", "--bytes", "--timeout-ms"]),
     (
         "thumbnails",
         &[
@@ -189,6 +190,7 @@ fn every_example_refuses_unknown_flags_missing_values_and_non_numbers() {
         let number = match name {
             "thumbnails" => "--count",
             "yield_cost" => "--yields",
+            "pipe_deadlock" => "--bytes",
             _ => "--items",
         };
         assert_refused(
@@ -223,6 +225,13 @@ fn out_of_range_values_are_usage_errors() {
         ("busy_polling", &["--items", "0"], "'0' for '--items "),
         ("yield_cost", &["--threads", "0"], "'0' for '--threads "),
         ("yield_cost", &["--hogs", "65"], "'65' for '--hogs "),
+        ("pipe_deadlock", &["--bytes", "0"], "'0' for '--bytes "),
+        (
+            "pipe_deadlock",
+            &["--timeout-ms", "0"],
+            "'0' for '--timeout-ms ",
+        ),
+        ("pipe_deadlock", &["--mode", "wait"], "'wait' for '--mode "),
         (
             "busy_polling",
             &["--strategy", "spin"],
@@ -416,5 +425,59 @@ fn thumbnails_shrinks_but_never_enlarges() {
         );
         let size = image::image_dimensions(output.join("small-thumb.png")).expect("a PNG");
         assert_eq!(size, expected, "--thumb {side} on a 64x48 image");
+    }
+}
+
+/// The pipe trap (`examples/pipe_deadlock.rs`): a child that writes exactly
+/// what the pipe holds exits although its parent waits before reading; one
+/// byte more, and the child blocks in `write` while the parent blocks in
+/// `wait`, until the example's watchdog kills the child. Both fixes read all
+/// of a megabyte.
+#[test]
+fn pipe_deadlock_hangs_one_byte_past_the_pipe_and_the_fixes_do_not() {
+    // A long watchdog where nothing should hang, so that a slow machine
+    // cannot fire it.
+    let patient = ["--timeout-ms", "30000"];
+    let first = text(&run("pipe_deadlock", &[&["--bytes", "1"][..], &patient].concat()).stdout);
+    let capacity: usize = first
+        .strip_prefix("the pipe holds ")
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no pipe size in:\n{first}"));
+
+    let fits = capacity.to_string();
+    let out = run(
+        "pipe_deadlock",
+        &[&["--bytes", &fits][..], &patient].concat(),
+    );
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    assert!(
+        stdout.contains(&format!("read all {capacity} bytes")),
+        "{stdout}"
+    );
+
+    let one_more = (capacity + 1).to_string();
+    let out = run(
+        "pipe_deadlock",
+        &["--bytes", &one_more, "--timeout-ms", "300"],
+    );
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("killed it"), "{stdout}");
+    assert!(
+        stdout.contains(&format!("then read {capacity} bytes")),
+        "{stdout}"
+    );
+
+    for mode in ["wait-with-output", "reader-thread"] {
+        let args = [&["--mode", mode, "--bytes", "1048576"][..], &patient].concat();
+        let out = run("pipe_deadlock", &args);
+        let stdout = text(&out.stdout);
+        assert!(out.status.success(), "{mode}: {stdout}");
+        assert!(
+            stdout.contains("read all 1048576 bytes"),
+            "{mode}: {stdout}"
+        );
     }
 }
