@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the Rust examples (and one test and one loom test file) that chapters
-# 4 to 7 show, and writes what each printed to book/src/output/ch0N-<name>.txt.
+# 4 to 13 show, and writes what each printed to book/src/output/ch0N-<name>.txt.
 # Every file starts with the command and ends with where and when it ran, so
 # no output in the book is typed by hand. Timings change from run to run; the
 # chapters say which numbers do.
@@ -92,6 +92,15 @@ capture ch06-pipeline \
     cargo run --quiet --release --example pipeline
 capture ch06-thumbnails \
     cargo run --quiet --release --example thumbnails
+
+# Chapter 11: the pipe trap (examples/pipe_deadlock.rs). The second one hangs
+# until the example's watchdog kills its child, and exits with status 1.
+capture ch11-pipe-fits \
+    cargo run --quiet --release --example pipe_deadlock -- --bytes 1000
+capture ch11-pipe-hang \
+    cargo run --quiet --release --example pipe_deadlock
+capture ch11-pipe-reader-thread \
+    cargo run --quiet --release --example pipe_deadlock -- --mode reader-thread
 
 # Chapter 13: what a yield costs, on an idle machine and next to three
 # CPU-bound processes (the example starts and stops them).
