@@ -14,8 +14,9 @@
 //!   an unbounded queue with no lock, and in chapter 14's benches it is
 //!   faster than step 5 on every load measured; it becomes the unbounded
 //!   flavor once it also meets its target there, crossbeam-channel's
-//!   throughput on every load, which it does not yet with one producer and
-//!   one consumer. Until then the older, simpler step stays the default.
+//!   throughput on every load, which it does not yet with four producers
+//!   and four consumers. Until then the older, simpler step stays the
+//!   default.
 //!
 //! Both have the same methods, errors and promises, so this type only
 //! passes each call on: one `match` on the flavor per call, a branch that
