@@ -1,19 +1,22 @@
 #!/usr/bin/env bash
-# Checks the exercises at the end of the book's chapters 12 (the interlude on
-# atomics), 13 (step 6, the ring) and 14 (step 7, the list): for each one, makes a scratch copy of
-# the committed code (HEAD), makes the change the exercise asks for, runs the
-# loom model the exercise names, as the book words it, and checks that loom
-# says what the solution in the appendix says it does: whether the test
-# passes or fails, and the phrase loom prints.
+# Checks the exercises at the end of the book's chapters: for each one, makes
+# a scratch copy of the committed code (HEAD), makes the change the exercise
+# asks for, runs the command the exercise names (a loom model, a test, a
+# bench's smoke run) as the book words it, and checks that it says what the
+# solution in the appendix says: whether the test passes or fails, and the
+# phrase it prints.
 #
 #   scripts/check_exercises.sh              # every exercise
 #   scripts/check_exercises.sh --ci         # the one per chapter that .ci/run checks
 #   scripts/check_exercises.sh ch12-3 ch13-2  # these only
 #
-# The copies share one target dir, target/loom-exercises, so only the first
-# build compiles loom and the other dependencies. Each copy is compiled
-# afresh: its files get new times, so cargo cannot mistake it for the last
-# copy built there.
+# The copies' loom builds share one target dir, target/loom-exercises, so
+# only the first compiles loom; their other builds go to this checkout's
+# target/debug, so they reuse its dependencies (the copies' own crate has
+# another path, so it never replaces this checkout's; no exercise builds an
+# example, whose binary would). Each copy is compiled afresh: its files get
+# new times, so cargo cannot mistake it for the last copy built there. The
+# copies live in target/exercise-copies, at the same paths from run to run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$PWD
@@ -24,21 +27,25 @@ usage() {
     exit 2
 }
 
-all=(ch12-1 ch12-2 ch12-3 ch12-4 ch13-1 ch13-2 ch13-3 ch14-1 ch14-2)
-ci=(ch12-2 ch13-2 ch14-1)
+all=(ch01-1 ch02-1 ch02-2 ch03-1 ch03-2 ch04-1 ch05-1 ch07-1 ch08-1 ch09-1 ch10-1 ch11-1
+    ch12-1 ch12-2 ch12-3 ch12-4 ch13-1 ch13-2 ch13-3 ch14-1 ch14-2)
+ci=(ch01-1 ch02-1 ch03-1 ch04-1 ch05-1 ch07-1 ch08-1 ch09-1 ch10-1 ch11-1 ch12-2 ch13-2 ch14-1)
 
-scratch_root=$(mktemp -d)
+scratch_root=$repo/target/exercise-copies
+rm -rf "$scratch_root"
 trap 'rm -rf "$scratch_root"' EXIT
 
 # copy NAME: a fresh copy of HEAD in $copy, with its target/loom (where
-# scripts/loom.sh builds) pointing at the shared target dir.
+# scripts/loom.sh builds) pointing at the shared loom target dir, and its
+# target/debug at this checkout's.
 copy() {
     copy=$scratch_root/$1
     rm -rf "$copy"
-    mkdir -p "$copy/target" "$shared"
+    mkdir -p "$copy/target" "$shared" "$repo/target/debug"
     # -m: the files get the time of extraction, newer than any earlier build.
     git archive HEAD | tar -x -m -C "$copy"
     ln -s "$shared" "$copy/target/loom"
+    ln -s "$repo/target/debug" "$copy/target/debug"
 }
 
 # edit FILE SCOPE OLD NEW: in the copy's FILE, replaces OLD, which must occur
@@ -78,10 +85,10 @@ open(path, "w").write(text)
 PY
 }
 
-# expect OUTCOME PHRASE COMMAND...: runs COMMAND (a scripts/loom.sh command,
-# as the book prints it) in the copy, and checks its one test's OUTCOME
-# (passed, failed, or aborted: the test binary killed by SIGABRT) and that
-# the output contains PHRASE. loom's messages are kept plain: no source
+# expect OUTCOME PHRASE COMMAND...: runs COMMAND (as the book prints it) in
+# the copy, and checks its one test's OUTCOME (passed, failed, or aborted:
+# the test binary killed by SIGABRT; or panicked, for a program with no test
+# harness) and that the output contains PHRASE. loom's messages are kept plain: no source
 # locations (LOOM_LOCATION) and no log (LOOM_LOG).
 expect() {
     local outcome=$1 phrase=$2
@@ -95,6 +102,8 @@ expect() {
         got=failed
     elif grep -q 'SIGABRT' "$log"; then
         got=aborted
+    elif grep -q "^thread '.*' (.*) panicked at\|^thread '.*' panicked at" "$log"; then
+        got=panicked
     fi
     local said
     said=$(grep -oE 'model [^ ]+: (loom found the failure in interleaving [0-9]+|loom explored [0-9]+ interleavings|passed; loom explored [0-9]+ interleavings|FAILED in interleaving [0-9]+)' "$log" | head -1 || true)
@@ -114,6 +123,118 @@ one_blocked="deadlock; threads = [(Id(0), Blocked(Location(None))), (Id(1), Term
 two_blocked="deadlock; threads = [(Id(0), Blocked(Location(None))), (Id(1), Blocked(Location(None)))]"
 broken=tests/loom_broken_ring.rs
 ring=src/queue/ring.rs
+
+# The loom message of a deadlock, and of a broken variant that loom found
+# no failure in.
+deadlock="deadlock; threads = "
+no_failure="and found no failure"
+# What check() prints for a model that passes.
+explored="loom explored"
+
+# Chapter 1, exercise 1: PollingQueue's pop spins without ever yielding.
+exercise_ch01_1() {
+    copy ch01-1
+    edit src/queue/polling.rs "fn pop(&self)" "backoff.snooze();" "backoff.spin();"
+    expect failed "Model exceeded maximum number of branches" \
+        scripts/loom.sh -p 3 loom_polling pop_with_backoff_passes
+}
+
+# Chapter 2, exercise 1: BlockingQueue's get lets go of the lock between its
+# check and its wait.
+exercise_ch02_1() {
+    copy ch02-1
+    edit src/queue/blocking.rs "pub fn get(&self) -> T {" \
+        $'        let mut state = self.state.lock();\n        loop {\n            if let Some(item) = state.items.pop_front() {\n                return item;\n            }\n            self.not_empty.wait(&mut state);' \
+        $'        loop {\n            if let Some(item) = self.state.lock().items.pop_front() {\n                return item;\n            }\n            let mut state = self.state.lock();\n            self.not_empty.wait(&mut state);'
+    expect failed "$deadlock" scripts/loom.sh -p 3 loom_blocking put_get_handoff
+}
+
+# Chapter 2, exercise 2: put notifies before it pushes, both under the lock.
+exercise_ch02_2() {
+    copy ch02-2
+    edit src/queue/blocking.rs "pub fn put(&self, item: T) {" \
+        $'        state.items.push_back(item);\n        self.not_empty.notify_one();' \
+        $'        self.not_empty.notify_one();\n        state.items.push_back(item);'
+    expect passed "$explored" scripts/loom.sh -p 3 loom_blocking put_get_handoff
+}
+
+# Chapter 3, exercise 1: BoundedQueue's get forgets to wake a producer.
+exercise_ch03_1() {
+    copy ch03-1
+    edit src/queue/bounded.rs "pub fn get(&self) -> T {" \
+        $'                self.not_full.notify_one();\n' ''
+    expect failed "$deadlock" scripts/loom.sh -p 3 loom_bounded full_two_blocked_producers_one_consumer
+}
+
+# Chapter 3, exercise 2: put checks for room with `if`, not `while`.
+exercise_ch03_2() {
+    copy ch03-2
+    edit src/queue/bounded.rs "pub fn put(&self, item: T) {" \
+        "while state.items.len() >= self.capacity {" "if state.items.len() >= self.capacity {"
+    expect failed "capacity exceeded" \
+        scripts/loom.sh -p 3 loom_bounded full_two_blocked_producers_one_consumer
+}
+
+# Chapter 4, exercise 1: close wakes one sleeping consumer, not all.
+exercise_ch04_1() {
+    copy ch04-1
+    edit src/queue/closable.rs "pub fn close(&self) -> bool {" \
+        "self.not_empty.notify_all();" "self.not_empty.notify_one();"
+    expect failed "$deadlock" \
+        scripts/loom.sh -p 3 loom_closable step4::cases::close_wakes_blocked_consumers
+}
+
+# Chapter 5, exercise 1: the last task_done does not wake join.
+exercise_ch05_1() {
+    copy ch05-1
+    edit src/queue/closable.rs "fn finish_locked(" \
+        $'        if state.unfinished == 0 {\n            self.all_done.notify_all();\n        }\n' ''
+    expect failed "$deadlock" \
+        scripts/loom.sh -p 3 loom_closable step4::cases::task_done_join_two_workers
+}
+
+# Chapter 7, exercise 1: the broken variant 2, repaired.
+exercise_ch07_1() {
+    copy ch07-1
+    edit tests/loom_broken.rs "mod close_notify_one { > pub fn close(&self) {" \
+        "self.not_full.notify_one();" "self.not_full.notify_all();"
+    expect failed "$no_failure" scripts/loom.sh -p 3 loom_broken close_notify_one_deadlocks
+}
+
+# Chapter 8, exercise 1: try_put lets one item too many in.
+exercise_ch08_1() {
+    copy ch08-1
+    edit src/queue/bounded.rs "pub fn try_put(&self, item: T)" \
+        "if state.items.len() >= self.capacity {" "if state.items.len() > self.capacity {"
+    expect failed "minimal failing input" \
+        cargo test --test model_bounded bounded_queue_matches_the_model
+}
+
+# Chapter 9, exercise 1: step 5's spin forgets the deadline.
+exercise_ch09_1() {
+    copy ch09-1
+    edit src/queue/fast.rs "fn spin_until(" \
+        "let give_up = || backoff.is_completed() || deadline.has_passed();" \
+        "let give_up = || backoff.is_completed();"
+    expect failed "a time limit of zero spun" \
+        cargo test --lib timed_operations_with_a_zero_limit_do_not_spin
+}
+
+# Chapter 10, exercise 1: a queue that loses no item but changes one.
+exercise_ch10_1() {
+    copy ch10-1
+    edit benches/common/mod.rs "impl<Q: Build> Channel for Ladder<Q> {" \
+        "rx.pop()" "rx.pop().map(|n| n | 1)"
+    expect panicked "an item was lost or duplicated" cargo test --bench side_by_side
+}
+
+# Chapter 11, exercise 1: check, then act on a result that may be missing.
+exercise_ch11_1() {
+    copy ch11-1
+    edit tests/loom_broken.rs "fn take_if_not_empty(" \
+        "Some(q.try_get().unwrap())" "q.try_get()"
+    expect failed "$no_failure" scripts/loom.sh -p 3 loom_broken check_then_act_panics
+}
 
 # Chapter 12, exercise 1: a Release store needs Acquire loads.
 exercise_ch12_1() {
