@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Compiles each program in book/compile_fail/, which must NOT compile, and
-# writes rustc's error to book/src/output/<name>.txt: the command first, then
+# writes rustc's error to book/src/output/rustc-<name>.txt: the command first, then
 # what rustc printed, its exit status, and where and when it ran. Chapter 1
 # shows these errors, so they are rustc's own words, not typed by hand.
 #
@@ -34,5 +34,5 @@ for program in book/compile_fail/*.rs; do
         printf '%s\n' "$printed"
         echo "exit status: $status"
         echo "# $(rustc --version | cut -d' ' -f1-2), $(date -u +%Y-%m-%d), commit $commit"
-    } >"$out/$name.txt"
+    } >"$out/rustc-$name.txt"
 done

@@ -5,11 +5,11 @@ of a few rounds hides.
 
     python3 scripts/rounds.py LOAD IMPLEMENTATION... -- FILE.json... > OUT.md
 
-For example (the table in book/src/results/rounds_spsc_cap1024.md):
+For example (the table in book/src/results/rounds/spsc_cap1024.md):
 
     python3 scripts/rounds.py spsc_cap1024 kanal crossbeam ring -- \\
         book/src/results/side_by_side.json book/src/results/rerun/side_by_side.json \\
-        > book/src/results/rounds_spsc_cap1024.md
+        > book/src/results/rounds/spsc_cap1024.md
 
 One row per file and implementation: million items per second in each round
 (in the order the rounds ran), then the median, as the file's own table
