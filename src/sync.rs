@@ -208,6 +208,7 @@ mod imp {
         }
     }
 
+    // ANCHOR: loom_condvar
     /// loom's condition variable, with parking_lot-shaped `wait`.
     #[derive(Debug)]
     pub(crate) struct Condvar(loom::sync::Condvar);
@@ -246,6 +247,7 @@ mod imp {
             self.0.notify_all();
         }
     }
+    // ANCHOR_END: loom_condvar
 
     /// crossbeam-utils' `Backoff`, routed through loom: every step yields to
     /// loom's scheduler, so a spinning thread lets the others make progress
