@@ -69,6 +69,7 @@ impl Server {
         format!("http://{addr}/")
     }
 
+    // ANCHOR: serve
     /// Answers requests until [`stop`](Self::stop): `GET /NAME` with the file
     /// `NAME` of `input`, `PUT /NAME` by writing the body to the file `NAME`
     /// of `output`. Each answer waits `latency` first, as a distant server's
@@ -80,8 +81,9 @@ impl Server {
     /// make the workers' requests wait their `latency` one after another.
     /// On their own threads, the waits overlap, as they do on a real server
     /// far away. A thread per request is enough here: each download or
-    /// upload worker has at most one request in flight, so there are never
-    /// more threads than workers. The scope joins them all.
+    /// upload worker waits for its answer before it sends another request,
+    /// so about as many threads are alive at once as there are such
+    /// workers. The scope joins them all.
     pub fn serve(&self, input: &Path, output: &Path, latency: Duration) {
         thread::scope(|scope| {
             loop {
@@ -91,13 +93,15 @@ impl Server {
                     }
                     // `stop` wakes `recv` with an error.
                     Err(_) if self.stopping.load(Ordering::Acquire) => break,
-                    // A connection that failed (e.g. too many open files):
-                    // the client sees its request fail; keep serving.
+                    // A connection that could not be accepted (e.g. too
+                    // many open files): its client sees its request fail;
+                    // keep serving the others.
                     Err(e) => eprintln!("server at {}: {e}", self.url()),
                 }
             }
         });
     }
+    // ANCHOR_END: serve
 
     /// Makes [`serve`](Self::serve) return once the answers in flight are
     /// sent. `tiny_http`'s own threads end when the server is dropped.
