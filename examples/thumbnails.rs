@@ -350,7 +350,7 @@ fn main() {
         let _stop = server.as_ref().map(http::StopOnDrop);
         let client = server.as_ref().map(|server| {
             scope.spawn(|| server.serve(&input, &output, latency));
-            http::Client::new(server.url(), download_workers + upload_workers)
+            http::Client::new(server.url())
         });
         let http = client.as_ref();
 
