@@ -1,9 +1,15 @@
 //! The examples' command lines: a bad argument is refused with a message that
 //! names it, the usage line and exit status 2, before anything runs (never
 //! a panic, never ignored); `--help` prints the options and exits with 0. And
-//! two rules of the thumbnails example: two inputs that would write the same
-//! thumbnail are refused before anything is written, and a thumbnail is
-//! never larger than its source.
+//! rules of the thumbnails example: two inputs that would write the same
+//! thumbnail are refused before anything is written, a thumbnail is never
+//! larger than its source, `--http` delivers every thumbnail through its own
+//! loopback server, and a missing or corrupt image fails the run with an
+//! error that names it.
+//!
+//! Every run of an example has a watchdog: one that has not ended within
+//! `TIMEOUT` (a server that never stops, a request never answered) is killed
+//! and fails its test.
 //!
 //! The tests run the example binaries that cargo builds into
 //! `target/<profile>/examples/`. A plain `cargo test` builds them first;
