@@ -1,12 +1,19 @@
 //! A real download -> resize -> upload job over files, run by the crate's
 //! `Pipeline`:
 //!
-//! - **download** reads each PNG image of the input folder into memory;
+//! - **download** reads each PNG or JPEG image of the input folder into
+//!   memory;
 //! - **resize** decodes it and makes a thumbnail with the `image` crate (at
 //!   most `--thumb` pixels on its longest side, and never larger than the
 //!   image);
 //! - **upload** encodes the thumbnail as PNG and writes it to the output
-//!   folder, `a.png` as `a-thumb.png`.
+//!   folder, `a.png` or `a.jpg` as `a-thumb.png`.
+//!
+//! With `--http`, download and upload go over HTTP instead: the example
+//! starts a server on a free loopback port (`examples/thumbnails/http.rs`)
+//! that serves the input folder and stores uploads in the output folder;
+//! download is a `GET` and upload a `PUT`, and `--latency-ms` makes the
+//! server answer like a distant one.
 //!
 //! Two images that would give the same thumbnail name, ignoring case
 //! (`a.png` and `a.PNG`), stop the job before anything is written.
@@ -19,13 +26,15 @@
 //! ```text
 //! cargo run --release --example thumbnails
 //! cargo run --release --example thumbnails -- --input ~/Pictures --output /tmp/thumbs --workers 2,4,2
+//! cargo run --release --example thumbnails -- --http --latency-ms 20 --workers 3,4,5
 //! ```
 
 use std::collections::HashMap;
 use std::fs;
 use std::io::{self, Cursor, IsTerminal};
 use std::path::{Path, PathBuf};
-use std::time::Instant;
+use std::thread;
+use std::time::{Duration, Instant};
 
 use clap::Parser;
 use clap::builder::RangedI64ValueParser;
@@ -35,17 +44,19 @@ use queuelab::Pipeline;
 
 #[path = "common/cli.rs"]
 mod cli;
+#[path = "thumbnails/http.rs"]
+mod http;
 
 /// The largest side of a test image or a thumbnail, in pixels.
 const MAX_SIDE: i64 = 4096;
 /// The most workers per stage.
 const MAX_WORKERS: usize = 256;
 
-/// Make thumbnails of every PNG image in a folder: download -> resize -> upload.
+/// Make thumbnails of every PNG and JPEG image in a folder: download -> resize -> upload.
 #[derive(Parser)]
 #[command(name = "thumbnails")]
 struct Args {
-    /// Folder of .png images [default: generated test images]
+    /// Folder of .png, .jpg and .jpeg images [default: generated test images]
     #[arg(long, value_name = "DIR")]
     input: Option<PathBuf>,
     /// Where thumbnails go
@@ -78,6 +89,21 @@ struct Args {
     #[arg(long, value_name = "N", default_value_t = 8, allow_negative_numbers = true,
           value_parser = RangedI64ValueParser::<usize>::new().range(1..=1_000_000))]
     capacity: usize,
+    /// Download by HTTP GET and upload by HTTP PUT, from and to a server that
+    /// the example starts on a loopback port
+    #[arg(long)]
+    http: bool,
+    /// With --http: the server's port (0 to 65535; 0 picks a free one)
+    #[arg(long, value_name = "N", default_value_t = 0, requires = "http",
+          allow_negative_numbers = true,
+          value_parser = RangedI64ValueParser::<u16>::new().range(0..=65_535))]
+    port: u16,
+    /// With --http: how long the server waits before each answer, like a
+    /// distant one, in milliseconds (0 to 60000)
+    #[arg(long, value_name = "MS", default_value_t = 0, requires = "http",
+          allow_negative_numbers = true,
+          value_parser = RangedI64ValueParser::<u64>::new().range(0..=60_000))]
+    latency_ms: u64,
 }
 
 /// Parses `--workers`: three numbers.
@@ -102,17 +128,22 @@ fn work_dir() -> PathBuf {
 }
 
 // ANCHOR: stages
-/// "Download": read the file into memory.
-fn download(path: PathBuf) -> Result<(PathBuf, Vec<u8>), String> {
-    let bytes = fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+/// "Download": read the file into memory, from the input folder or, with a
+/// client, by HTTP `GET` of its name.
+fn download(path: PathBuf, http: Option<&http::Client>) -> Result<(PathBuf, Vec<u8>), String> {
+    let bytes = match http {
+        Some(client) => client.get(file_name(&path)?)?,
+        None => fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?,
+    };
     Ok((path, bytes))
 }
 
-/// "Resize": decode the PNG and shrink it to fit in `side` x `side`,
-/// keeping its proportions. An image that already fits keeps its size: a
-/// thumbnail is never larger than its source.
+/// "Resize": decode the PNG or JPEG (as its extension says) and shrink it
+/// to fit in `side` x `side`, keeping its proportions. An image that
+/// already fits keeps its size: a thumbnail is never larger than its source.
 fn resize(path: PathBuf, bytes: &[u8], side: u32) -> Result<(PathBuf, DynamicImage), String> {
-    let image = image::load_from_memory_with_format(bytes, ImageFormat::Png)
+    let image = ImageFormat::from_path(&path)
+        .and_then(|format| image::load_from_memory_with_format(bytes, format))
         .map_err(|e| format!("{}: {e}", path.display()))?;
     if image.width() <= side && image.height() <= side {
         return Ok((path, image));
@@ -120,19 +151,37 @@ fn resize(path: PathBuf, bytes: &[u8], side: u32) -> Result<(PathBuf, DynamicIma
     Ok((path, image.thumbnail(side, side)))
 }
 
-/// "Upload": encode the thumbnail as PNG and write it to `out_dir`. Returns
-/// the number of bytes written.
-fn upload(path: &Path, thumb: &DynamicImage, out_dir: &Path) -> Result<u64, String> {
+/// "Upload": encode the thumbnail as PNG and write it to `out_dir` or, with
+/// a client, send it by HTTP `PUT`. Returns the number of bytes sent.
+fn upload(
+    path: &Path,
+    thumb: &DynamicImage,
+    out_dir: &Path,
+    http: Option<&http::Client>,
+) -> Result<u64, String> {
     let mut png = Cursor::new(Vec::new());
     thumb
         .write_to(&mut png, ImageFormat::Png)
         .map_err(|e| format!("{}: {e}", path.display()))?;
-    let target = out_dir.join(thumb_name(path));
     let png = png.into_inner();
-    fs::write(&target, &png).map_err(|e| format!("{}: {e}", target.display()))?;
+    let name = thumb_name(path);
+    match http {
+        Some(client) => client.put(&name, &png)?,
+        None => {
+            let target = out_dir.join(name);
+            fs::write(&target, &png).map_err(|e| format!("{}: {e}", target.display()))?;
+        }
+    }
     Ok(png.len() as u64)
 }
 // ANCHOR_END: stages
+
+/// The name of the file at `path`, for a URL.
+fn file_name(path: &Path) -> Result<&str, String> {
+    path.file_name()
+        .and_then(|name| name.to_str())
+        .ok_or_else(|| format!("{}: the name is not UTF-8 text", path.display()))
+}
 
 /// The file name of the thumbnail of `path`: `a.png` -> `a-thumb.png`.
 fn thumb_name(path: &Path) -> String {
@@ -199,15 +248,19 @@ fn generate_test_images(dir: &Path, count: u32, width: u32, height: u32) -> io::
     Ok(report.items_out)
 }
 
-/// Every `.png` file directly inside `dir`, sorted by name.
-fn list_pngs(dir: &Path) -> io::Result<Vec<PathBuf>> {
+/// Every `.png`, `.jpg` and `.jpeg` entry directly inside `dir` that is not
+/// a folder, sorted by name. A link to nowhere is listed, so that the run
+/// says it cannot read it instead of leaving it out without a word.
+fn list_images(dir: &Path) -> io::Result<Vec<PathBuf>> {
     let mut paths = Vec::new();
     for entry in fs::read_dir(dir)? {
         let path = entry?.path();
-        let is_png = path
-            .extension()
-            .is_some_and(|ext| ext.eq_ignore_ascii_case("png"));
-        if is_png && path.is_file() {
+        let is_image = path.extension().is_some_and(|ext| {
+            ["png", "jpg", "jpeg"]
+                .iter()
+                .any(|known| ext.eq_ignore_ascii_case(known))
+        });
+        if is_image && !path.is_dir() {
             paths.push(path);
         }
     }
@@ -230,6 +283,9 @@ fn main() {
         thumb: side,
         workers,
         capacity,
+        http,
+        port,
+        latency_ms,
     } = cli::parse();
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
     let [download_workers, resize_workers, upload_workers] = workers.unwrap_or([2, cores, 2]);
@@ -237,8 +293,10 @@ fn main() {
     // With no --input, the job runs on exactly `count` generated test images
     // (older runs may have left more of them in the folder).
     let (input, paths) = match input {
-        Some(dir) => match list_pngs(&dir) {
-            Ok(paths) if paths.is_empty() => fail(format!("no .png files in {}", dir.display())),
+        Some(dir) => match list_images(&dir) {
+            Ok(paths) if paths.is_empty() => {
+                fail(format!("no .png, .jpg or .jpeg files in {}", dir.display()))
+            }
             Ok(paths) => (dir, paths),
             Err(e) => fail(format!("cannot read {}: {e}", dir.display())),
         },
@@ -276,35 +334,57 @@ fn main() {
         output.display()
     );
 
-    // ANCHOR: pipeline
-    // On a terminal a progress bar; otherwise (CI, a pipe) nothing.
-    let progress = ProgressBar::new(paths.len() as u64).with_style(
-        ProgressStyle::with_template("{bar:40} {pos}/{len} images, {per_sec}, eta {eta}")
-            .expect("a valid template"),
-    );
-    if !io::stderr().is_terminal() {
-        progress.set_draw_target(ProgressDrawTarget::hidden());
+    // With --http, a server on a loopback port answers on a thread of its
+    // own, in a scope that ends only once the server has stopped.
+    let latency = Duration::from_millis(latency_ms);
+    let server = http.then(|| http::Server::bind(port).unwrap_or_else(|e| fail(e)));
+    if let Some(server) = &server {
+        println!(
+            "download by GET and upload by PUT from {}, answering after {latency_ms} ms",
+            server.url()
+        );
     }
-    let mut bytes_written = 0;
-    let result = Pipeline::new(paths)
-        .capacity(Some(capacity))
-        .try_stage("download", download_workers, download)
-        .try_stage(
-            "resize",
-            resize_workers,
-            |(path, bytes): (PathBuf, Vec<u8>)| resize(path, &bytes, side),
-        )
-        .try_stage(
-            "upload",
-            upload_workers,
-            |(path, thumb): (PathBuf, DynamicImage)| upload(&path, &thumb, &output),
-        )
-        .run_with_sink(|bytes| {
-            bytes_written += bytes;
-            progress.inc(1);
+    let (result, bytes_written) = thread::scope(|scope| {
+        // Stops the server at the end of this block, also during a panic
+        // (the scope would otherwise wait for it for ever).
+        let _stop = server.as_ref().map(http::StopOnDrop);
+        let client = server.as_ref().map(|server| {
+            scope.spawn(|| server.serve(&input, &output, latency));
+            http::Client::new(server.url())
         });
-    progress.finish_and_clear();
-    // ANCHOR_END: pipeline
+        let http = client.as_ref();
+
+        // ANCHOR: pipeline
+        // On a terminal a progress bar; otherwise (CI, a pipe) nothing.
+        let progress = ProgressBar::new(paths.len() as u64).with_style(
+            ProgressStyle::with_template("{bar:40} {pos}/{len} images, {per_sec}, eta {eta}")
+                .expect("a valid template"),
+        );
+        if !io::stderr().is_terminal() {
+            progress.set_draw_target(ProgressDrawTarget::hidden());
+        }
+        let mut bytes_written = 0;
+        let result = Pipeline::new(paths)
+            .capacity(Some(capacity))
+            .try_stage("download", download_workers, |path| download(path, http))
+            .try_stage(
+                "resize",
+                resize_workers,
+                |(path, bytes): (PathBuf, Vec<u8>)| resize(path, &bytes, side),
+            )
+            .try_stage(
+                "upload",
+                upload_workers,
+                |(path, thumb): (PathBuf, DynamicImage)| upload(&path, &thumb, &output, http),
+            )
+            .run_with_sink(|bytes| {
+                bytes_written += bytes;
+                progress.inc(1);
+            });
+        progress.finish_and_clear();
+        // ANCHOR_END: pipeline
+        (result, bytes_written)
+    });
 
     match result {
         Ok(report) => {

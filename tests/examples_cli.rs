@@ -1,9 +1,15 @@
 //! The examples' command lines: a bad argument is refused with a message that
 //! names it, the usage line and exit status 2, before anything runs (never
 //! a panic, never ignored); `--help` prints the options and exits with 0. And
-//! two rules of the thumbnails example: two inputs that would write the same
-//! thumbnail are refused before anything is written, and a thumbnail is
-//! never larger than its source.
+//! rules of the thumbnails example: two inputs that would write the same
+//! thumbnail are refused before anything is written, a thumbnail is never
+//! larger than its source, `--http` delivers every thumbnail through its own
+//! loopback server, and a missing or corrupt image fails the run with an
+//! error that names it.
+//!
+//! Every run of an example has a watchdog: one that has not ended within
+//! `TIMEOUT` (a server that never stops, a request never answered) is killed
+//! and fails its test.
 //!
 //! The tests run the example binaries that cargo builds into
 //! `target/<profile>/examples/`. A plain `cargo test` builds them first;
@@ -62,6 +68,9 @@ const EXAMPLES: [(&str, &[&str]); 7] = [
             "--thumb",
             "--workers",
             "--capacity",
+            "--http",
+            "--port",
+            "--latency-ms",
         ],
     ),
 ];
@@ -87,10 +96,16 @@ fn example(name: &str) -> PathBuf {
         Err(_) => panic!("{} is missing: {rebuild}", exe.display()),
     };
     let examples_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
-    for source in [
+    // The example's own modules, if it has any, are in examples/<name>/.
+    let modules = fs::read_dir(examples_dir.join(name))
+        .into_iter()
+        .flatten()
+        .map(|entry| entry.expect("list the example's modules").path());
+    let sources = [
         examples_dir.join(format!("{name}.rs")),
         examples_dir.join("common/cli.rs"),
-    ] {
+    ];
+    for source in sources.into_iter().chain(modules) {
         let edited = fs::metadata(&source)
             .and_then(|m| m.modified())
             .unwrap_or_else(|e| panic!("{}: {e}", source.display()));
@@ -304,6 +319,31 @@ fn out_of_range_values_are_usage_errors() {
             &["--input", "somewhere", "--count", "3"],
             "cannot be used with",
         ),
+        (
+            "thumbnails",
+            &["--http", "--latency-ms", "-1"],
+            "'-1' for '--latency-ms ",
+        ),
+        (
+            "thumbnails",
+            &["--http", "--latency-ms", "60001"],
+            "'60001' for '--latency-ms ",
+        ),
+        (
+            "thumbnails",
+            &["--http", "--port", "65536"],
+            "'65536' for '--port ",
+        ),
+        (
+            "thumbnails",
+            &["--latency-ms", "5"],
+            "required arguments were not provided",
+        ),
+        (
+            "thumbnails",
+            &["--port", "8080"],
+            "required arguments were not provided",
+        ),
     ];
     for (name, args, problem) in cases {
         assert_refused(name, args, problem);
@@ -426,6 +466,165 @@ fn thumbnails_shrinks_but_never_enlarges() {
         let size = image::image_dimensions(output.join("small-thumb.png")).expect("a PNG");
         assert_eq!(size, expected, "--thumb {side} on a 64x48 image");
     }
+}
+
+/// Writes a `width` x `height` JPEG image to `path`.
+fn write_jpeg(path: &Path, width: u32, height: u32) {
+    RgbImage::from_fn(width, height, |x, y| image::Rgb([x as u8, 90, y as u8]))
+        .save_with_format(path, ImageFormat::Jpeg)
+        .expect("write a test image");
+}
+
+/// Runs `thumbnails --http` on `dir/input` (with `--output dir/thumbs` and
+/// `extra` arguments): it serves them from a loopback server of its own,
+/// downloads by GET and uploads by PUT.
+fn thumbnails_over_http(dir: &Path, extra: &[&str]) -> Output {
+    let (input, output) = (dir.join("input"), dir.join("thumbs"));
+    let mut args = vec![
+        "--http",
+        "--input",
+        input.to_str().unwrap(),
+        "--output",
+        output.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    run("thumbnails", &args)
+}
+
+/// `--http` end to end, on PNG and JPEG images: every thumbnail comes back
+/// by PUT into the output folder, decodes, and has the expected size. The
+/// server answers after a latency, with several workers per stage, so
+/// requests are in flight at the same time.
+#[test]
+fn thumbnails_over_http_uploads_every_thumbnail() {
+    let dir = scratch_dir("http_all");
+    let images = [
+        ("a.png", (64, 48), (32, 24)),
+        ("b.png", (20, 10), (20, 10)),
+        ("c.png", (40, 80), (16, 32)),
+        ("d.jpg", (64, 32), (32, 16)),
+        ("e.jpeg", (30, 30), (30, 30)),
+    ];
+    for (name, (width, height), _) in images {
+        let path = dir.join("input").join(name);
+        if name.ends_with(".png") {
+            write_png(&path, width, height);
+        } else {
+            write_jpeg(&path, width, height);
+        }
+    }
+    let out = thumbnails_over_http(
+        &dir,
+        &["--thumb", "32", "--latency-ms", "5", "--workers", "2,2,3"],
+    );
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "stdout:\n{stdout}\nstderr:\n{stderr}"
+    );
+    assert!(
+        stdout.contains("download by GET and upload by PUT from http://127.0.0.1:"),
+        "no server started:\n{stdout}"
+    );
+    assert!(stdout.contains("5 thumbnails written"), "stdout:\n{stdout}");
+    let mut written: Vec<String> = fs::read_dir(dir.join("thumbs"))
+        .expect("the output folder")
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    written.sort();
+    assert_eq!(
+        written,
+        [
+            "a-thumb.png",
+            "b-thumb.png",
+            "c-thumb.png",
+            "d-thumb.png",
+            "e-thumb.png"
+        ]
+    );
+    for (name, _, expected) in images {
+        let stem = name.split('.').next().unwrap();
+        let thumb = dir.join("thumbs").join(format!("{stem}-thumb.png"));
+        let decoded = image::open(&thumb)
+            .unwrap_or_else(|e| panic!("{} does not decode: {e}", thumb.display()));
+        assert_eq!(
+            (decoded.width(), decoded.height()),
+            expected,
+            "the thumbnail of {name}"
+        );
+    }
+}
+
+/// Checks that a run failed with exit status 1 and an error that names
+/// each of `names`.
+fn assert_failed_naming(out: &Output, names: &[&str]) {
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "stdout:\n{stdout}\nstderr:\n{stderr}"
+    );
+    for name in names {
+        assert!(
+            stderr.contains("error: ") && stderr.contains(name),
+            "the error should name {name}:\n{stderr}"
+        );
+    }
+}
+
+/// An image listed in the input folder that is not there (a link to
+/// nowhere) is a 404 over HTTP, and the run fails naming its URL. In
+/// folder mode it fails naming the file: it used to be left out without a
+/// word, and the run succeeded.
+#[cfg(unix)]
+#[test]
+fn thumbnails_fails_on_a_missing_image_and_names_it() {
+    let dir = scratch_dir("http_missing");
+    write_png(&dir.join("input/a.png"), 16, 16);
+    std::os::unix::fs::symlink(dir.join("nowhere.png"), dir.join("input/missing.png"))
+        .expect("make a link to nowhere");
+    let out = thumbnails_over_http(&dir, &[]);
+    assert_failed_naming(&out, &["/missing.png: 404 Not Found", "http://127.0.0.1:"]);
+
+    let out = run(
+        "thumbnails",
+        &[
+            "--input",
+            dir.join("input").to_str().unwrap(),
+            "--output",
+            dir.join("folder-thumbs").to_str().unwrap(),
+        ],
+    );
+    assert_failed_naming(&out, &["missing.png: No such file"]);
+}
+
+/// A file that is not the image its name says fails to decode, over HTTP
+/// as in folder mode, and the run fails naming it.
+#[test]
+fn thumbnails_over_http_fails_on_a_corrupt_image_and_names_it() {
+    let dir = scratch_dir("http_corrupt");
+    write_png(&dir.join("input/a.png"), 16, 16);
+    fs::write(dir.join("input/corrupt.jpg"), b"not a JPEG").expect("write");
+    let out = thumbnails_over_http(&dir, &[]);
+    assert_failed_naming(&out, &["stage \"resize\" failed", "corrupt.jpg"]);
+}
+
+/// A port that is taken is an error that names the address, not a panic.
+#[test]
+fn thumbnails_over_http_refuses_a_port_in_use() {
+    let dir = scratch_dir("http_port");
+    write_png(&dir.join("input/a.png"), 16, 16);
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a port");
+    let port = taken.local_addr().unwrap().port().to_string();
+    let out = thumbnails_over_http(&dir, &["--port", &port]);
+    assert_failed_naming(
+        &out,
+        &[&format!(
+            "cannot start a server at http://127.0.0.1:{port}/"
+        )],
+    );
+    drop(taken);
 }
 
 /// The pipe trap (`examples/pipe_deadlock.rs`): a child that writes exactly
