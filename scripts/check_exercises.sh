@@ -10,24 +10,25 @@
 #   scripts/check_exercises.sh --ci         # the one per chapter that .ci/run checks
 #   scripts/check_exercises.sh ch12-3 ch13-2  # these only
 #
-# The copies' loom builds share one target dir, target/loom-exercises, so
-# only the first compiles loom; their other builds go to this checkout's
-# target/debug, so they reuse its dependencies (the copies' own crate has
-# another path, so it never replaces this checkout's; no exercise builds an
-# example, whose binary would). Each copy is compiled afresh: its files get
-# new times, so cargo cannot mistake it for the last copy built there. The
-# copies live in target/exercise-copies, at the same paths from run to run.
+# The copies' loom builds share one target dir, target/loom-exercises, and
+# their other builds another, target/exercises-debug, so only the first
+# build compiles the dependencies. Not this checkout's target/debug: cargo
+# gives a copy's crate the same artifact names as this checkout's, and its
+# broken build would then look up to date here. Each copy is compiled
+# afresh: its files get new times, so cargo cannot mistake it for the last
+# copy built there. The copies live in target/exercise-copies.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$PWD
 shared=$repo/target/loom-exercises
+shared_debug=$repo/target/exercises-debug
 
 usage() {
     echo "usage: $0 [--ci | NAME...]   (NAME: $(printf '%s ' "${all[@]}"))" >&2
     exit 2
 }
 
-all=(ch01-1 ch02-1 ch02-2 ch03-1 ch03-2 ch04-1 ch05-1 ch07-1 ch08-1 ch09-1 ch10-1 ch11-1
+all=(ch01-1 ch02-1 ch02-2 ch03-1 ch03-2 ch04-1 ch05-1 ch07-1 ch08-1 ch09-1 ch09-2 ch10-1 ch11-1
     ch12-1 ch12-2 ch12-3 ch12-4 ch13-1 ch13-2 ch13-3 ch14-1 ch14-2)
 ci=(ch01-1 ch02-1 ch03-1 ch04-1 ch05-1 ch07-1 ch08-1 ch09-1 ch10-1 ch11-1 ch12-2 ch13-2 ch14-1)
 
@@ -36,16 +37,16 @@ rm -rf "$scratch_root"
 trap 'rm -rf "$scratch_root"' EXIT
 
 # copy NAME: a fresh copy of HEAD in $copy, with its target/loom (where
-# scripts/loom.sh builds) pointing at the shared loom target dir, and its
-# target/debug at this checkout's.
+# scripts/loom.sh builds) and its target/debug pointing at the shared
+# target dirs.
 copy() {
     copy=$scratch_root/$1
     rm -rf "$copy"
-    mkdir -p "$copy/target" "$shared" "$repo/target/debug"
+    mkdir -p "$copy/target" "$shared" "$shared_debug"
     # -m: the files get the time of extraction, newer than any earlier build.
     git archive HEAD | tar -x -m -C "$copy"
     ln -s "$shared" "$copy/target/loom"
-    ln -s "$repo/target/debug" "$copy/target/debug"
+    ln -s "$shared_debug" "$copy/target/debug"
 }
 
 # edit FILE SCOPE OLD NEW: in the copy's FILE, replaces OLD, which must occur
@@ -218,6 +219,14 @@ exercise_ch09_1() {
         "let give_up = || backoff.is_completed();"
     expect failed "a time limit of zero spun" \
         cargo test --lib timed_operations_with_a_zero_limit_do_not_spin
+}
+
+# Chapter 9, exercise 2: push_locked forgets to tick the counter that
+# spinning threads watch. Still correct: a spinner gives up, and sleeps.
+exercise_ch09_2() {
+    copy ch09-2
+    edit src/queue/fast.rs "fn push_locked(" $'        self.changed();\n' ''
+    expect passed "$explored" scripts/loom.sh -p 2 loom_fast step5::cases::put_get_handoff
 }
 
 # Chapter 10, exercise 1: a queue that loses no item but changes one.
