@@ -98,10 +98,16 @@
 //! function call and `put`, plus one extra lock for the `len()` sample.
 
 mod builder;
+mod cancel;
+mod policy;
+mod progress;
 mod report;
 mod run;
 mod worker;
 
 pub use builder::Pipeline;
-pub use report::{BoxError, PipelineError, PipelineReport, StageFailure, StageReport};
+pub use cancel::{CancelHandle, CancelMode};
+pub use policy::FailurePolicy;
+pub use progress::{Progress, StageProgress};
+pub use report::{BoxError, ItemFailure, PipelineError, PipelineReport, StageFailure, StageReport};
 pub use worker::{PollCounts, PollStrategy, PollingWorker, StopError, StoppableWorker};
