@@ -606,6 +606,32 @@ fn the_progress_hook_sees_counts_grow_and_the_final_totals() {
 }
 
 #[test]
+fn the_progress_hook_sees_items_done_while_the_stage_is_still_working() {
+    // The stage holds item 10 until the hook has seen the 10 items before
+    // it done: the workers must publish their counts as they go, not only
+    // when they end.
+    within_deadline(|| {
+        let (saw_10, wait_saw_10) = mpsc::channel();
+        let wait_saw_10 = std::sync::Mutex::new(wait_saw_10);
+        let (out, _) = Pipeline::new(0..20u64)
+            .stage("count", 1, |n: u64| {
+                if n == 10 {
+                    wait_saw_10.lock().unwrap().recv().unwrap();
+                }
+                n
+            })
+            .on_progress(Duration::from_millis(1), move |p| {
+                if p.stages[0].done == 10 {
+                    let _ = saw_10.send(());
+                }
+            })
+            .run_collect()
+            .unwrap();
+        assert_eq!(out, (0..20).collect::<Vec<_>>());
+    });
+}
+
+#[test]
 fn the_report_names_the_stage_that_was_busiest_as_the_bottleneck() {
     let report = within_deadline(|| {
         Pipeline::new(0..20)
