@@ -23,7 +23,7 @@ use image::{ImageFormat, RgbImage};
 
 /// Every example, with the options its `--help` must list (the scripts, CI
 /// and the book use them).
-const EXAMPLES: [(&str, &[&str]); 6] = [
+const EXAMPLES: [(&str, &[&str]); 7] = [
     (
         "producer_consumer",
         &["--delay-ms", "--items", "--capacity"],
@@ -49,6 +49,17 @@ const EXAMPLES: [(&str, &[&str]); 6] = [
         ],
     ),
     ("memory", &["--items"]),
+    (
+        "ordered_cost",
+        &[
+            "--items",
+            "--workers",
+            "--latency-us",
+            "--slow-every",
+            "--runs",
+            "--windows",
+        ],
+    ),
     ("yield_cost", &["--threads", "--yields", "--hogs"]),
     (
         "thumbnails",
