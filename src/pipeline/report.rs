@@ -221,12 +221,17 @@ impl StageReport {
     /// assert!((0.0..=1.0).contains(&share));
     /// ```
     pub fn utilization(&self, elapsed: Duration) -> f64 {
-        let total = elapsed.as_secs_f64() * self.workers as f64;
-        if total > 0.0 {
-            (self.busy.as_secs_f64() / total).min(1.0)
-        } else {
-            0.0
-        }
+        busy_share(self.busy, self.workers, elapsed)
+    }
+}
+
+/// `busy / (workers * elapsed)`, from 0.0 to 1.0.
+pub(crate) fn busy_share(busy: Duration, workers: usize, elapsed: Duration) -> f64 {
+    let total = elapsed.as_secs_f64() * workers as f64;
+    if total > 0.0 {
+        (busy.as_secs_f64() / total).min(1.0)
+    } else {
+        0.0
     }
 }
 

@@ -17,7 +17,7 @@ use super::cancel::{CancelMode, Control};
 use super::policy::FailurePolicy;
 use super::progress::{Progress, StageProgress};
 use super::report::{
-    BoxError, ItemFailure, PipelineError, PipelineReport, StageFailure, StageReport,
+    BoxError, ItemFailure, PipelineError, PipelineReport, StageFailure, StageReport, busy_share,
 };
 
 // ANCHOR: packet
@@ -398,21 +398,13 @@ impl<'a> RunState<'a> {
             .stages
             .iter()
             .zip(lens)
-            .map(|(s, queue_len)| {
-                let total = elapsed.as_secs_f64() * s.workers as f64;
-                let busy = Duration::from_nanos(load(&s.busy_ns)).as_secs_f64();
-                StageProgress {
-                    name: s.name.clone(),
-                    done: load(&s.processed),
-                    failed: load(&s.failed),
-                    queue_len,
-                    queue_capacity: s.capacity,
-                    busy: if total > 0.0 {
-                        (busy / total).min(1.0)
-                    } else {
-                        0.0
-                    },
-                }
+            .map(|(s, queue_len)| StageProgress {
+                name: s.name.clone(),
+                done: load(&s.processed),
+                failed: load(&s.failed),
+                queue_len,
+                queue_capacity: s.capacity,
+                busy: busy_share(Duration::from_nanos(load(&s.busy_ns)), s.workers, elapsed),
             })
             .collect();
         Progress {
@@ -553,9 +545,16 @@ impl Tally {
     }
 }
 
-/// Calls a stage function, catching a panic.
-fn call<U>(f: impl FnOnce() -> Result<U, BoxError>) -> Result<U, StageFailure> {
-    match panic::catch_unwind(AssertUnwindSafe(f)) {
+/// Calls a stage function, catching a panic, and adds the time it took to
+/// `busy`.
+fn call<U>(
+    busy: &mut Duration,
+    f: impl FnOnce() -> Result<U, BoxError>,
+) -> Result<U, StageFailure> {
+    let start = Instant::now();
+    let result = panic::catch_unwind(AssertUnwindSafe(f));
+    *busy += start.elapsed();
+    match result {
         Ok(Ok(out)) => Ok(out),
         Ok(Err(error)) => Err(StageFailure::Error(error)),
         Err(payload) => Err(StageFailure::Panic(panic_message(&*payload).to_string())),
@@ -581,20 +580,10 @@ fn attempt<T, U>(
     item: T,
     busy: &mut Duration,
 ) -> Outcome<U> {
-    let timed = |busy: &mut Duration, f: &mut dyn FnMut() -> Result<U, StageFailure>| {
-        let start = Instant::now();
-        let result = f();
-        *busy += start.elapsed();
-        result
-    };
     let func = match func {
         StageFn::Owned(func) => {
-            let mut item = Some(item);
-            let result = timed(busy, &mut || {
-                call(|| func(item.take().expect("called once")))
-            });
             return Outcome {
-                result,
+                result: call(busy, || func(item)),
                 attempts: 1,
                 interrupted: false,
             };
@@ -602,10 +591,9 @@ fn attempt<T, U>(
         StageFn::Borrowed(func) => func,
     };
     let policy = run.stages[j].policy;
-    let mut attempts = 1;
-    let mut interrupted = false;
+    let (mut attempts, mut interrupted) = (1, false);
     let result = loop {
-        match timed(busy, &mut || call(|| func(&item))) {
+        match call(busy, || func(&item)) {
             Err(failure) if attempts < policy.attempts() => {
                 if !run.pause(policy.pause_after(attempts)) {
                     interrupted = true;
@@ -678,23 +666,17 @@ pub(crate) fn stage_worker<T, U>(
             break;
         }
         let Packet { index, desc, item } = packet;
-        let item = match item {
-            Some(item) => item,
+        let Some(item) = item else {
             // A hole: pass it on, for the sink to move past.
-            None => match forward(
-                run,
-                j,
-                output,
-                Packet {
-                    index,
-                    desc,
-                    item: None,
-                },
-                &mut tally.blocked,
-            ) {
-                true => continue,
-                false => break,
-            },
+            let hole = Packet {
+                index,
+                desc,
+                item: None,
+            };
+            if forward(run, j, output, hole, &mut tally.blocked) {
+                continue;
+            }
+            break;
         };
         let outcome = attempt(run, j, func, item, &mut tally.busy);
         let out = match outcome.result {
