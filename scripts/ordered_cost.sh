@@ -2,7 +2,7 @@
 # Measures what ordered output costs (examples/ordered_cost.rs) and writes the
 # table to book/src/results/ordered_cost.md, with the machine and the command.
 # It takes a few seconds once built. The stages sleep, so the figures are
-# about waiting, not CPU; a debug build measures the same waits.
+# mostly waiting, not CPU; a debug build keeps the command quick to build.
 #
 #   bash scripts/ordered_cost.sh
 set -euo pipefail

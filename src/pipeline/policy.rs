@@ -96,7 +96,8 @@ impl FailurePolicy {
     /// on. The pause sleeps (it is no busy wait) and ends at once when the
     /// run is cancelled or stopped by a failure elsewhere; the item then
     /// counts as failed after the attempts it had, and is recorded and
-    /// dropped without stopping the run a second time.
+    /// dropped, but does not fail the run, whatever the policy says should
+    /// happen after the last attempt.
     ///
     /// Only for stages added with
     /// [`try_stage_ref`](crate::Pipeline::try_stage_ref) (see above).
