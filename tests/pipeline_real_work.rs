@@ -11,12 +11,13 @@
 mod common;
 
 use std::collections::BTreeSet;
+use std::panic::{self, AssertUnwindSafe};
 use std::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::thread;
 use std::time::Duration;
 
-use common::within_deadline;
+use common::{MustConsume, within_deadline};
 use queuelab::pipeline::{CancelMode, FailurePolicy};
 use queuelab::{Pipeline, PipelineReport};
 
@@ -433,6 +434,44 @@ fn a_slow_item_holds_the_window_without_deadlock_and_bounds_what_is_taken() {
             .unwrap();
         assert_eq!(out, (0..ITEMS).collect::<Vec<_>>());
     });
+}
+
+#[test]
+fn a_panicking_sink_in_an_ordered_run_drops_the_waiting_results_safely() {
+    // Item 0 is slow in stage a: it waits until b (one worker) has been
+    // called on items 1 to 7, so that 1 to 6 are through b before it, and 7
+    // too, since b takes items in order. The sink then holds 1 to 7 in its
+    // reorder buffer, gets 0, and panics. Dropping the buffered items
+    // panics too: that must be caught, or the process aborts.
+    let outcome = within_deadline(|| {
+        let (b_on, wait_b_on) = mpsc::channel();
+        let wait_b_on = std::sync::Mutex::new(wait_b_on);
+        panic::catch_unwind(AssertUnwindSafe(|| {
+            Pipeline::new(0..8u64)
+                .ordered(8)
+                .stage("a", 4, |n: u64| {
+                    if n == 0 {
+                        let wait_b_on = wait_b_on.lock().unwrap();
+                        for _ in 1..8 {
+                            wait_b_on.recv().unwrap();
+                        }
+                    }
+                    n
+                })
+                .stage("b", 1, move |n: u64| {
+                    if n != 0 {
+                        b_on.send(()).unwrap();
+                    }
+                    MustConsume(n)
+                })
+                .run_with_sink(|item| {
+                    item.consume();
+                    panic!("the sink gave up");
+                })
+        }))
+    });
+    let payload = outcome.expect_err("the sink's panic reaches the caller");
+    assert_eq!(payload.downcast_ref::<&str>(), Some(&"the sink gave up"));
 }
 
 /// Runs `source -> a (1 worker) -> b (1 worker)`, every queue of capacity

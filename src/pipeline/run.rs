@@ -787,15 +787,22 @@ pub(crate) fn deliver<T>(
     };
     // Every position in flight is in [next, next + window): the source takes
     // no item beyond it. So each has a slot of its own, `index % window`.
-    let mut slots: Vec<Option<Packet<T>>> = (0..window).map(|_| None).collect();
+    let mut buffer = Reorder {
+        run,
+        out,
+        slots: (0..window).map(|_| None).collect(),
+    };
     let mut next = 0u64;
     let slot = |index: u64| (index % window as u64) as usize;
     while let Some(packet) = output.get() {
         let k = slot(packet.index);
-        debug_assert!(slots[k].is_none(), "two positions in flight share a slot");
-        slots[k] = Some(packet);
+        debug_assert!(
+            buffer.slots[k].is_none(),
+            "two positions in flight share a slot"
+        );
+        buffer.slots[k] = Some(packet);
         let before = next;
-        while let Some(packet) = slots[slot(next)].take() {
+        while let Some(packet) = buffer.slots[slot(next)].take() {
             send(packet);
             next += 1;
         }
@@ -803,10 +810,23 @@ pub(crate) fn deliver<T>(
             run.advance_window(next);
         }
     }
-    // Only after an abort can results be left waiting for a position that
-    // never came.
-    for packet in slots.into_iter().flatten() {
-        run.lose(out, packet);
+}
+
+/// The sink's reorder buffer. Only after an abort, or while a panic in the
+/// sink unwinds, can results be left in it: they are lost at the output
+/// queue, each dropped under `catch_unwind` (a panicking `Drop` while the
+/// sink's thread unwinds would abort the process).
+struct Reorder<'r, 'a, T> {
+    run: &'r RunState<'a>,
+    out: usize,
+    slots: Vec<Option<Packet<T>>>,
+}
+
+impl<T> Drop for Reorder<'_, '_, T> {
+    fn drop(&mut self) {
+        for packet in self.slots.drain(..).flatten() {
+            self.run.lose(self.out, packet);
+        }
     }
 }
 // ANCHOR_END: deliver
