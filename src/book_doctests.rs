@@ -34,6 +34,10 @@ pub struct Ch05ProducerConsumer;
 #[doc = include_str!("../book/src/ch06-pipeline.md")]
 pub struct Ch06Pipeline;
 
+/// Chapter 6, the pipeline for real work.
+#[doc = include_str!("../book/src/ch06-real-work.md")]
+pub struct Ch06RealWork;
+
 /// Chapter 8.
 #[doc = include_str!("../book/src/ch08-property-tests.md")]
 pub struct Ch08PropertyTests;

@@ -29,7 +29,7 @@ use image::{ImageFormat, RgbImage};
 
 /// Every example, with the options its `--help` must list (the scripts, CI
 /// and the book use them).
-const EXAMPLES: [(&str, &[&str]); 7] = [
+const EXAMPLES: [(&str, &[&str]); 8] = [
     (
         "producer_consumer",
         &["--delay-ms", "--items", "--capacity"],
@@ -55,6 +55,17 @@ const EXAMPLES: [(&str, &[&str]); 7] = [
         ],
     ),
     ("memory", &["--items"]),
+    (
+        "ordered_cost",
+        &[
+            "--items",
+            "--workers",
+            "--latency-us",
+            "--slow-every",
+            "--runs",
+            "--windows",
+        ],
+    ),
     ("yield_cost", &["--threads", "--yields", "--hogs"]),
     ("pipe_deadlock", &["--mode", "--bytes", "--timeout-ms"]),
     (

@@ -13,7 +13,7 @@ use std::fmt;
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::mpsc;
 
-use common::within_deadline;
+use common::{MustConsume, within_deadline};
 use queuelab::{Pipeline, PipelineError, PipelineReport, StageFailure};
 
 const ITEMS: u64 = if cfg!(debug_assertions) { 300 } else { 3000 };
@@ -254,24 +254,6 @@ fn a_panicking_sink_stops_the_run_then_panics_in_the_caller() {
         .map(String::as_str)
         .or_else(|| payload.downcast_ref::<&str>().copied());
     assert_eq!(msg, Some("the sink gave up"));
-}
-
-/// An item whose `Drop` panics unless it was consumed.
-#[derive(Debug)]
-struct MustConsume(u64);
-
-impl MustConsume {
-    fn consume(self) -> u64 {
-        let n = self.0;
-        std::mem::forget(self);
-        n
-    }
-}
-
-impl Drop for MustConsume {
-    fn drop(&mut self) {
-        panic!("item {} was dropped without being consumed", self.0);
-    }
 }
 
 #[test]

@@ -3,19 +3,21 @@
 use std::fmt;
 use std::sync::Arc;
 use std::thread::{self, Scope};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use crate::ClosableQueue;
 use crate::queue::ZERO_CAPACITY;
 
+use super::cancel::{CancelHandle, Control};
+use super::policy::FailurePolicy;
+use super::progress::Progress;
 use super::report::{BoxError, PipelineError, PipelineReport};
-use super::run::{self, AbortOnUnwind, RunState};
+use super::run::{
+    self, AbortOnUnwind, DescribeFn, Packet, ProgressFn, RunConfig, RunState, StageConfig, StageFn,
+};
 
 /// The capacity of every queue of a pipeline unless told otherwise.
 const DEFAULT_CAPACITY: usize = 64;
-
-/// A stage function with its error boxed.
-type StageFn<'a, T, U> = Box<dyn Fn(T) -> Result<U, BoxError> + Send + Sync + 'a>;
 
 /// A chain of stages that turns items of type `In` into items of type `Out`.
 ///
@@ -29,8 +31,8 @@ trait Chain<'a, In, Out>: Send + Sync {
         &'scope self,
         scope: &'scope Scope<'scope, 'env>,
         run: &'scope RunState<'a>,
-        output: Arc<ClosableQueue<Out>>,
-    ) -> Arc<ClosableQueue<In>>;
+        output: Arc<ClosableQueue<Packet<Out>>>,
+    ) -> Arc<ClosableQueue<Packet<In>>>;
 }
 
 /// The chain of a pipeline before its first stage.
@@ -41,8 +43,8 @@ impl<'a, T: Send> Chain<'a, T, T> for NoStages {
         &'scope self,
         _scope: &'scope Scope<'scope, 'env>,
         _run: &'scope RunState<'a>,
-        output: Arc<ClosableQueue<T>>,
-    ) -> Arc<ClosableQueue<T>> {
+        output: Arc<ClosableQueue<Packet<T>>>,
+    ) -> Arc<ClosableQueue<Packet<T>>> {
         output
     }
 }
@@ -66,13 +68,13 @@ where
         &'scope self,
         scope: &'scope Scope<'scope, 'env>,
         run: &'scope RunState<'a>,
-        output: Arc<ClosableQueue<U>>,
-    ) -> Arc<ClosableQueue<In>> {
+        output: Arc<ClosableQueue<Packet<U>>>,
+    ) -> Arc<ClosableQueue<Packet<In>>> {
         let j = self.index;
         let input = Arc::new(run::new_queue(run.queue_capacity(j)));
         run.register(j, &input);
         let stage = &run.stages[j];
-        let func = &*self.func;
+        let func = &self.func;
         for k in 0..stage.workers {
             let (input, output) = (Arc::clone(&input), Arc::clone(&output));
             spawn(scope, format!("{}#{k}", stage.name), move || {
@@ -116,10 +118,16 @@ where
 /// ```
 pub struct Pipeline<'a, In, T> {
     source: Box<dyn Iterator<Item = In> + Send + 'a>,
+    describe: Option<Box<DescribeFn<'a, In>>>,
     chain: Box<dyn Chain<'a, In, T> + 'a>,
     stages: Vec<StageSpec>,
     capacity: Option<usize>,
     output_capacity: Option<Option<usize>>,
+    on_failure: FailurePolicy,
+    max_failures: Option<u64>,
+    window: Option<usize>,
+    control: Arc<Control>,
+    progress: Option<(Duration, ProgressFn<'a>)>,
 }
 
 /// What the builder knows about a stage besides its function.
@@ -129,6 +137,10 @@ struct StageSpec {
     workers: usize,
     /// The capacity of its input queue, if set for this stage alone.
     capacity: Option<Option<usize>>,
+    /// Its failure policy, if set for this stage alone.
+    on_failure: Option<FailurePolicy>,
+    /// Whether its function borrows the item (so that it can retry).
+    borrows: bool,
 }
 
 fn check_capacity(capacity: Option<usize>) {
@@ -157,10 +169,16 @@ impl<'a, T: Send + 'a> Pipeline<'a, T, T> {
     {
         Pipeline {
             source: Box::new(source.into_iter()),
+            describe: None,
             chain: Box::new(NoStages),
             stages: Vec::new(),
             capacity: Some(DEFAULT_CAPACITY),
             output_capacity: None,
+            on_failure: FailurePolicy::fail_fast(),
+            max_failures: None,
+            window: None,
+            control: Arc::new(Control::new()),
+            progress: None,
         }
     }
 }
@@ -197,7 +215,11 @@ impl<'a, In: Send + 'a, T: Send + 'a> Pipeline<'a, In, T> {
         U: Send + 'a,
         F: Fn(T) -> U + Send + Sync + 'a,
     {
-        self.push_stage(name.into(), workers, Box::new(move |item| Ok(func(item))))
+        self.push_stage(
+            name.into(),
+            workers,
+            StageFn::Owned(Box::new(move |item| Ok(func(item)))),
+        )
     }
 
     /// Adds a stage whose function can fail: when `func` returns `Err` (or
@@ -242,9 +264,60 @@ impl<'a, In: Send + 'a, T: Send + 'a> Pipeline<'a, In, T> {
         self.push_stage(
             name.into(),
             workers,
-            Box::new(move |item| func(item).map_err(Into::into)),
+            StageFn::Owned(Box::new(move |item| func(item).map_err(Into::into))),
         )
     }
+
+    // ANCHOR: try_stage_ref
+    /// Adds a stage whose function can fail and *borrows* each item, like
+    /// [`try_stage`](Self::try_stage) otherwise. Because the worker still
+    /// holds the item after a failed call, it can call the function again:
+    /// this is the kind of stage that a [`FailurePolicy::retry`] policy
+    /// needs. The item is dropped after the last call.
+    ///
+    /// # Panics
+    ///
+    /// If `workers` is 0.
+    ///
+    /// ```
+    /// use std::sync::atomic::{AtomicU32, Ordering};
+    /// use std::time::Duration;
+    /// use queuelab::Pipeline;
+    /// use queuelab::pipeline::FailurePolicy;
+    ///
+    /// let calls = AtomicU32::new(0);
+    /// let (out, report) = Pipeline::new(["a.png".to_string()])
+    ///     .try_stage_ref("download", 1, |url: &String| {
+    ///         // The server times out once, then answers.
+    ///         match calls.fetch_add(1, Ordering::Relaxed) {
+    ///             0 => Err("timed out"),
+    ///             _ => Ok(format!("bytes of {url}")),
+    ///         }
+    ///     })
+    ///     .stage_on_failure(FailurePolicy::retry(3, Duration::from_millis(1)))
+    ///     .run_collect()
+    ///     .unwrap();
+    /// assert_eq!(out, ["bytes of a.png"]);
+    /// assert_eq!((report.stages[0].processed, report.stages[0].failed), (1, 0));
+    /// ```
+    pub fn try_stage_ref<U, E, F>(
+        self,
+        name: impl Into<String>,
+        workers: usize,
+        func: F,
+    ) -> Pipeline<'a, In, U>
+    where
+        U: Send + 'a,
+        E: Into<BoxError>,
+        F: Fn(&T) -> Result<U, E> + Send + Sync + 'a,
+    {
+        self.push_stage(
+            name.into(),
+            workers,
+            StageFn::Borrowed(Box::new(move |item| func(item).map_err(Into::into))),
+        )
+    }
+    // ANCHOR_END: try_stage_ref
 
     fn push_stage<U: Send + 'a>(
         mut self,
@@ -261,9 +334,12 @@ impl<'a, In: Send + 'a, T: Send + 'a> Pipeline<'a, In, T> {
             name,
             workers,
             capacity: None,
+            on_failure: None,
+            borrows: matches!(func, StageFn::Borrowed(_)),
         });
         Pipeline {
             source: self.source,
+            describe: self.describe,
             chain: Box::new(Stage {
                 before: self.chain,
                 index,
@@ -272,7 +348,226 @@ impl<'a, In: Send + 'a, T: Send + 'a> Pipeline<'a, In, T> {
             stages: self.stages,
             capacity: self.capacity,
             output_capacity: self.output_capacity,
+            on_failure: self.on_failure,
+            max_failures: self.max_failures,
+            window: self.window,
+            control: self.control,
+            progress: self.progress,
         }
+    }
+
+    /// Sets the failure policy of every stage that has none of its own (see
+    /// [`stage_on_failure`](Self::stage_on_failure)), added before or after
+    /// this call. The default is [`FailurePolicy::fail_fast`].
+    ///
+    /// A retry policy here applies to every stage, so every stage must then
+    /// borrow its items ([`try_stage_ref`](Self::try_stage_ref)), or have a
+    /// policy of its own.
+    ///
+    /// ```
+    /// use queuelab::Pipeline;
+    /// use queuelab::pipeline::FailurePolicy;
+    ///
+    /// let (out, report) = Pipeline::new(0..10)
+    ///     .on_failure(FailurePolicy::skip())
+    ///     .try_stage("odd only", 2, |n: u32| if n % 2 == 1 { Ok(n) } else { Err("even") })
+    ///     .run_collect()
+    ///     .unwrap();
+    /// assert_eq!(out.len(), 5);
+    /// assert_eq!(report.stages[0].failed, 5);
+    /// assert_eq!(report.failures.len(), 5);
+    /// ```
+    pub fn on_failure(mut self, policy: FailurePolicy) -> Self {
+        self.on_failure = policy;
+        self
+    }
+
+    /// Sets the failure policy of the stage added last, over the one set
+    /// with [`on_failure`](Self::on_failure).
+    ///
+    /// # Panics
+    ///
+    /// If no stage has been added yet. When the run starts, if the stage has
+    /// a retry policy but takes its items by value (it was not added with
+    /// [`try_stage_ref`](Self::try_stage_ref)): there would be no item left
+    /// to retry with.
+    ///
+    /// ```
+    /// use queuelab::Pipeline;
+    /// use queuelab::pipeline::FailurePolicy;
+    ///
+    /// let err = Pipeline::new(["1", "x", "3"])
+    ///     .on_failure(FailurePolicy::skip())
+    ///     .try_stage("parse", 1, |s: &str| s.parse::<i64>())
+    ///     .try_stage("check", 1, |n: i64| if n > 2 { Err("too big") } else { Ok(n) })
+    ///     .stage_on_failure(FailurePolicy::fail_fast())
+    ///     .run_collect()
+    ///     .unwrap_err();
+    /// assert_eq!(err.to_string(), "stage \"check\" failed: too big");
+    /// assert_eq!(err.report().failures.len(), 2); // "x" skipped, then 3 stopped the run
+    /// ```
+    pub fn stage_on_failure(mut self, policy: FailurePolicy) -> Self {
+        let last = self
+            .stages
+            .last_mut()
+            .expect("stage_on_failure sets the policy of the last stage: add a stage first");
+        last.on_failure = Some(policy);
+        self
+    }
+
+    /// Caps the failures that skip policies may skip, over the whole run:
+    /// the first `max` are skipped, and the next one stops the run as
+    /// fail-fast does (the error names the stage it happened in). Without a
+    /// cap, skipping never stops the run.
+    ///
+    /// ```
+    /// use queuelab::Pipeline;
+    /// use queuelab::pipeline::FailurePolicy;
+    ///
+    /// let err = Pipeline::new(0..100)
+    ///     .on_failure(FailurePolicy::skip())
+    ///     .max_failures(3)
+    ///     .try_stage("flaky", 1, |n: u32| if n % 10 == 0 { Err(format!("{n} failed")) } else { Ok(n) })
+    ///     .run_collect()
+    ///     .unwrap_err();
+    /// assert_eq!(err.to_string(), "stage \"flaky\" failed: 30 failed");
+    /// assert_eq!(err.report().stages[0].failed, 4);
+    /// ```
+    pub fn max_failures(mut self, max: u64) -> Self {
+        self.max_failures = Some(max);
+        self
+    }
+
+    /// Names each item by `describe(&item)` in
+    /// [`PipelineReport::failures`] (a file name, a URL), instead of its
+    /// position in the source. It is called in the source thread on every
+    /// item as it is taken, and the description travels with the item; a
+    /// panic in it fails the run as the source does.
+    ///
+    /// ```
+    /// use queuelab::Pipeline;
+    /// use queuelab::pipeline::FailurePolicy;
+    ///
+    /// let (_, report) = Pipeline::new(vec![4, 0, 2])
+    ///     .describe(|n: &i32| format!("divisor {n}"))
+    ///     .on_failure(FailurePolicy::skip())
+    ///     .try_stage("divide", 1, |n: i32| 12i32.checked_div(n).ok_or("division by zero"))
+    ///     .run_collect()
+    ///     .unwrap();
+    /// assert_eq!(report.failures[0].item, "divisor 0");
+    /// ```
+    pub fn describe(mut self, describe: impl Fn(&In) -> String + Send + Sync + 'a) -> Self {
+        self.describe = Some(Box::new(describe));
+        self
+    }
+
+    // ANCHOR: ordered
+    /// Makes the results come out in source order, whatever the number of
+    /// workers, with a window of `window` positions.
+    ///
+    /// The source takes item `i` only once the sink has delivered every
+    /// item before position `i - window`, so at most `window` items are in
+    /// the pipeline at once, and a result that overtook others waits in a
+    /// buffer of `window` slots. When one item is slow, the others can get
+    /// at most `window` positions ahead of it; then the source waits, and
+    /// the workers run dry, until the slow one is delivered. A larger window
+    /// lets fast items flow past a slow one for longer, at the cost of
+    /// memory; a window smaller than the number of workers leaves workers
+    /// idle.
+    ///
+    /// It cannot deadlock: the only thread that waits for the window is the
+    /// source, and the item the sink waits for was let in (its position is
+    /// inside the window by definition), so it goes through the stages and
+    /// the sink moves on.
+    ///
+    /// A skipped item leaves a hole: the sink passes over its position, and
+    /// the items around it keep their order.
+    ///
+    /// # Panics
+    ///
+    /// If `window` is 0: no item could ever be let in.
+    ///
+    /// ```
+    /// use queuelab::Pipeline;
+    /// use queuelab::pipeline::FailurePolicy;
+    ///
+    /// let (out, _) = Pipeline::new(0..100u64)
+    ///     .ordered(16)
+    ///     .on_failure(FailurePolicy::skip())
+    ///     .try_stage("no sevens", 4, |n: u64| if n % 7 == 0 { Err("seven") } else { Ok(n) })
+    ///     .stage("square", 4, |n: u64| n * n)
+    ///     .run_collect()
+    ///     .unwrap();
+    /// let expected: Vec<u64> = (0..100).filter(|n| n % 7 != 0).map(|n| n * n).collect();
+    /// assert_eq!(out, expected);
+    /// ```
+    pub fn ordered(mut self, window: usize) -> Self {
+        assert!(window > 0, "an ordered window needs at least one position");
+        self.window = Some(window);
+        self
+    }
+    // ANCHOR_END: ordered
+
+    /// A handle that stops the run from another thread: see
+    /// [`CancelHandle`]. Ask for it before the run starts; the run then
+    /// starts one more thread, which does the stopping.
+    ///
+    /// ```
+    /// use queuelab::Pipeline;
+    /// use queuelab::pipeline::CancelMode;
+    ///
+    /// let pipeline = Pipeline::new(0..).stage("id", 1, |n: u64| n);
+    /// let cancel = pipeline.cancel_handle();
+    /// let stopper = std::thread::spawn(move || cancel.cancel_now());
+    /// let report = pipeline.run_with_sink(drop).unwrap();
+    /// stopper.join().unwrap();
+    /// assert_eq!(report.cancelled, Some(CancelMode::Now));
+    /// ```
+    pub fn cancel_handle(&self) -> CancelHandle {
+        CancelHandle {
+            control: Arc::clone(&self.control),
+        }
+    }
+
+    /// Calls `hook` every `interval` while the run goes on, and once more
+    /// when the sink's loop has ended, with a [`Progress`] snapshot: per
+    /// stage, items done and failed, the fill of its input queue, and its
+    /// busy share so far. It runs in a thread of its own, so it must be
+    /// `Send`; it may borrow local variables. Keep it short: the next
+    /// snapshot waits for it.
+    ///
+    /// With a hook, the workers add to the stage's counters after every
+    /// item (a few relaxed atomic additions, no lock) instead of once when
+    /// they end.
+    ///
+    /// # Panics
+    ///
+    /// If `interval` is zero. The run panics if `hook` panics (after
+    /// stopping and joining every thread, as for a panicking sink).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use queuelab::Pipeline;
+    ///
+    /// let mut lines = Vec::new();
+    /// Pipeline::new(0..20)
+    ///     .stage("id", 2, |n: u32| n)
+    ///     .on_progress(Duration::from_millis(50), |p| {
+    ///         let s = &p.stages[0];
+    ///         lines.push(format!("{}: {} done, queue {}/{:?}", s.name, s.done, s.queue_len, s.queue_capacity));
+    ///     })
+    ///     .run_collect()
+    ///     .unwrap();
+    /// assert_eq!(lines.last().unwrap(), "id: 20 done, queue 0/Some(64)");
+    /// ```
+    pub fn on_progress(
+        mut self,
+        interval: Duration,
+        hook: impl FnMut(&Progress) + Send + 'a,
+    ) -> Self {
+        assert!(!interval.is_zero(), "a progress interval must not be zero");
+        self.progress = Some((interval, Box::new(hook)));
+        self
     }
 
     /// Sets the capacity of every queue in the pipeline that has no capacity
@@ -363,7 +658,8 @@ impl<'a, In: Send + 'a, T: Send + 'a> Pipeline<'a, In, T> {
     /// the order they came out of the last stage.
     ///
     /// With one worker per stage that is the source order; with more
-    /// workers it is completion order.
+    /// workers it is completion order, unless the pipeline is
+    /// [`ordered`](Self::ordered).
     ///
     /// # Errors
     ///
@@ -376,7 +672,9 @@ impl<'a, In: Send + 'a, T: Send + 'a> Pipeline<'a, In, T> {
     /// # Panics
     ///
     /// If the operating system cannot start a thread (after stopping and
-    /// joining the threads already started).
+    /// joining the threads already started). If a stage that takes its items
+    /// by value has a retry policy (see [`FailurePolicy::retry`]). If the
+    /// progress hook panics.
     ///
     /// ```
     /// use queuelab::Pipeline;
@@ -413,7 +711,9 @@ impl<'a, In: Send + 'a, T: Send + 'a> Pipeline<'a, In, T> {
     ///
     /// If `sink` panics: the run is stopped as for a failing stage, every
     /// thread is joined, and then the panic carries on in the caller. Also
-    /// if the operating system cannot start a thread.
+    /// if the operating system cannot start a thread, if a stage that takes
+    /// its items by value has a retry policy (see [`FailurePolicy::retry`]),
+    /// or if the progress hook panics.
     ///
     /// ```
     /// use queuelab::Pipeline;
@@ -433,20 +733,45 @@ impl<'a, In: Send + 'a, T: Send + 'a> Pipeline<'a, In, T> {
     pub fn run_with_sink(self, mut sink: impl FnMut(T)) -> Result<PipelineReport, PipelineError> {
         let Pipeline {
             mut source,
+            describe,
             chain,
             stages,
             capacity,
             output_capacity,
+            on_failure,
+            max_failures,
+            window,
+            control,
+            progress,
         } = self;
+        for s in &stages {
+            let policy = s.on_failure.unwrap_or(on_failure);
+            assert!(
+                s.borrows || policy.attempts() == 1,
+                "stage \"{}\" has a retry policy but takes its items by value: \
+                 add it with try_stage_ref so that the item is still there to retry",
+                s.name
+            );
+        }
+        let monitored = progress.is_some() || Arc::strong_count(&control) > 1;
+        let stages = stages.into_iter().map(|s| StageConfig {
+            policy: s.on_failure.unwrap_or(on_failure),
+            name: s.name,
+            workers: s.workers,
+            capacity: s.capacity.unwrap_or(capacity),
+        });
         let run = RunState::new(
-            stages
-                .into_iter()
-                .map(|s| (s.name, s.workers, s.capacity.unwrap_or(capacity))),
-            output_capacity.unwrap_or(capacity),
+            stages,
+            RunConfig {
+                output_capacity: output_capacity.unwrap_or(capacity),
+                max_failures,
+                window,
+                live: progress.is_some(),
+                control,
+            },
         );
         // ANCHOR: run_with_sink
         let start = Instant::now();
-        let mut items_out = 0;
         thread::scope(|scope| {
             let _guard = AbortOnUnwind(&run);
             let last = run.stages.len();
@@ -454,16 +779,18 @@ impl<'a, In: Send + 'a, T: Send + 'a> Pipeline<'a, In, T> {
             run.register(last, &output);
             let first = chain.launch(scope, &run, Arc::clone(&output));
             let run = &run;
-            spawn(scope, "source".to_string(), move || {
-                run::feed(run, &mut *source, &first)
-            });
-            while let Some(item) = output.get() {
-                sink(item);
-                items_out += 1;
+            if monitored {
+                spawn(scope, "monitor".to_string(), move || {
+                    run::monitor(run, progress)
+                });
             }
+            spawn(scope, "source".to_string(), move || {
+                run::feed(run, &mut *source, describe.as_deref(), &first)
+            });
+            run::deliver(run, last, &output, &mut sink);
         });
         // ANCHOR_END: run_with_sink
-        run.finish(items_out, start.elapsed())
+        run.finish(start.elapsed())
     }
 }
 
@@ -485,6 +812,9 @@ impl<In, T> fmt::Debug for Pipeline<'_, In, T> {
             .field("stages", &self.stages)
             .field("capacity", &self.capacity)
             .field("output_capacity", &self.output_capacity)
+            .field("on_failure", &self.on_failure)
+            .field("max_failures", &self.max_failures)
+            .field("window", &self.window)
             .finish_non_exhaustive()
     }
 }

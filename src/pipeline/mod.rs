@@ -51,13 +51,17 @@
 //! instead of memory growing without end.
 //!
 //! **Order.** Queues are FIFO, so with one worker per stage items come out
-//! in source order. With more workers they come out in completion order.
+//! in source order. With more workers they come out in completion order,
+//! unless the pipeline is [`ordered`](Pipeline::ordered): then a reorder
+//! buffer of a bounded window puts them back in source order.
 //!
 //! # When a stage fails
 //!
-//! A stage function that returns `Err` or panics (the panic is caught with
-//! [`std::panic::catch_unwind`]; the panic hook still prints its message)
-//! stops the whole run, fail-fast:
+//! What a stage does when its function returns `Err` or panics (the panic
+//! is caught with [`std::panic::catch_unwind`]; the panic hook still prints
+//! its message) is its [`FailurePolicy`]: skip the item, retry it, or (the
+//! default) fail fast. Every item a stage fails on for good is listed in
+//! [`PipelineReport::failures`]. Fail-fast stops the whole run:
 //!
 //! 1. the failure is recorded (if several stages fail at once, the first
 //!    one recorded is the one the error names);
@@ -86,22 +90,41 @@
 //! caller once every thread is joined. A panic in the source iterator is
 //! reported as a failure of a stage named `"source"`.
 //!
+//! # Stopping on request, and watching
+//!
+//! A [`CancelHandle`] (from [`Pipeline::cancel_handle`]) stops a run from
+//! another thread: gracefully (no more items from the source; the others
+//! finish) or at once (as an abort, without a failure). A progress hook
+//! ([`Pipeline::on_progress`]) is called with a [`Progress`] snapshot while
+//! the run goes on. Both are served by one more thread of the run, the
+//! monitor, started only when one of them is asked for.
+//!
+//! With the cargo feature `serde`, [`PipelineReport`] and the types in it
+//! implement `serde::Serialize`.
+//!
 //! # What the report measures
 //!
 //! Per stage, summed over its workers: items processed and failed, time
 //! inside the stage function (*busy*), time in `get` waiting for input
 //! (*waiting*), time in `put` waiting for room in a full output queue
-//! (*blocked*), and the peak length of its input queue. The peak is sampled
+//! (*blocked*), and the peak length of its input queue; and the stage with
+//! the highest busy share, the [`bottleneck`](PipelineReport::bottleneck). The peak is sampled
 //! with `len()` by the producer right after each successful put, so it is a
 //! snapshot that can miss a short peak; it never exceeds the capacity. Each
 //! measurement costs an [`Instant::now`](std::time::Instant::now) per `get`,
 //! function call and `put`, plus one extra lock for the `len()` sample.
 
 mod builder;
+mod cancel;
+mod policy;
+mod progress;
 mod report;
 mod run;
 mod worker;
 
 pub use builder::Pipeline;
-pub use report::{BoxError, PipelineError, PipelineReport, StageFailure, StageReport};
+pub use cancel::{CancelHandle, CancelMode};
+pub use policy::FailurePolicy;
+pub use progress::{Progress, StageProgress};
+pub use report::{BoxError, ItemFailure, PipelineError, PipelineReport, StageFailure, StageReport};
 pub use worker::{PollCounts, PollStrategy, PollingWorker, StopError, StoppableWorker};

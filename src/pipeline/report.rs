@@ -5,6 +5,8 @@ use std::error::Error;
 use std::fmt;
 use std::time::Duration;
 
+use super::cancel::CancelMode;
+
 /// An error returned by a stage function, boxed so that stages with
 /// different error types fit in one pipeline.
 ///
@@ -26,7 +28,12 @@ pub type BoxError = Box<dyn Error + Send + Sync>;
 /// summed over the stage's workers, so with 4 workers they can add up to 4
 /// times the wall-clock time.
 ///
-/// `Display` prints it as a table:
+/// `Display` prints it as a table, followed by the failed items and how the
+/// run was cancelled, if it was. With the cargo feature `serde`, it (and
+/// every type in it) implements `serde::Serialize`, so that
+/// `serde_json::to_string(&report)` gives it to scripts as JSON (durations
+/// as `{"secs": .., "nanos": ..}`).
+///
 ///
 /// ```
 /// use queuelab::Pipeline;
@@ -43,6 +50,7 @@ pub type BoxError = Box<dyn Error + Send + Sync>;
 /// println!("{report}");
 /// ```
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct PipelineReport {
     /// Items taken from the source.
@@ -70,6 +78,70 @@ pub struct PipelineReport {
     pub elapsed: Duration,
     /// One entry per stage, in pipeline order.
     pub stages: Vec<StageReport>,
+    /// The name of the stage with the highest busy share
+    /// ([`StageReport::utilization`]): the one to give more workers first.
+    /// `None` when there are no stages (or none was ever busy).
+    pub bottleneck: Option<String>,
+    /// Every item a stage failed on for good (after its last attempt), in
+    /// the order the failures happened: the skipped ones and the one that
+    /// stopped the run. `failures.len()` is the sum of the stages'
+    /// [`failed`](StageReport::failed).
+    pub failures: Vec<ItemFailure>,
+    /// Whether the run was stopped by a
+    /// [`CancelHandle`](crate::pipeline::CancelHandle), and how.
+    pub cancelled: Option<CancelMode>,
+}
+
+/// One item that a stage failed on, in [`PipelineReport::failures`].
+///
+/// ```
+/// use queuelab::Pipeline;
+/// use queuelab::pipeline::FailurePolicy;
+///
+/// let (_, report) = Pipeline::new(["a.png", "b.png", "c.png"])
+///     .describe(|name: &&str| name.to_string())
+///     .on_failure(FailurePolicy::skip())
+///     .try_stage("open", 2, |name: &str| {
+///         if name == "b.png" { Err("truncated file") } else { Ok(name.len()) }
+///     })
+///     .run_collect()
+///     .unwrap();
+/// let f = &report.failures[0];
+/// assert_eq!((f.stage.as_str(), f.item.as_str(), f.index), ("open", "b.png", 1));
+/// assert_eq!((f.error.as_str(), f.panicked, f.attempts), ("truncated file", false, 1));
+/// assert_eq!(f.to_string(), "stage \"open\" failed on b.png: truncated file");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[non_exhaustive]
+pub struct ItemFailure {
+    /// The name of the stage that failed on it.
+    pub stage: String,
+    /// That stage's position (0 for the first).
+    pub stage_index: usize,
+    /// The item's position in the source (0 for the first item).
+    pub index: u64,
+    /// The item, as described by the function given to
+    /// [`Pipeline::describe`](crate::Pipeline::describe), or else
+    /// `item #<index>`.
+    pub item: String,
+    /// How many times the stage function was called on it.
+    pub attempts: u32,
+    /// The message of the last error, or the panic message.
+    pub error: String,
+    /// Whether the last attempt panicked rather than returned `Err`.
+    pub panicked: bool,
+}
+
+impl fmt::Display for ItemFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let how = if self.panicked { "panicked" } else { "failed" };
+        write!(f, "stage \"{}\" {how} on {}", self.stage, self.item)?;
+        if self.attempts > 1 {
+            write!(f, " after {} attempts", self.attempts)?;
+        }
+        write!(f, ": {}", self.error)
+    }
 }
 
 /// The figures of one stage in a [`PipelineReport`].
@@ -83,6 +155,7 @@ pub struct PipelineReport {
 /// assert!(inc.peak_queue_len <= 10);
 /// ```
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct StageReport {
     /// The name given to the stage.
@@ -94,10 +167,13 @@ pub struct StageReport {
     /// Items the stage function returned `Ok` for (or a value, for an
     /// infallible stage).
     pub processed: u64,
-    /// Items for which the stage function returned `Err` or panicked.
+    /// Items for which the stage function returned `Err` or panicked (after
+    /// the last attempt, with a retry policy), whether they were skipped or
+    /// stopped the run.
     pub failed: u64,
-    /// Items that never got to this stage's function because the run was
-    /// stopped by a failure here or elsewhere.
+    /// Items that never got to this stage's function: skipped by a stage
+    /// before it, or dropped because the run was stopped (by a failure, or
+    /// by [`cancel_now`](crate::pipeline::CancelHandle::cancel_now)).
     pub never_reached: u64,
     /// Time spent inside the stage function, summed over workers.
     pub busy: Duration,
@@ -145,12 +221,17 @@ impl StageReport {
     /// assert!((0.0..=1.0).contains(&share));
     /// ```
     pub fn utilization(&self, elapsed: Duration) -> f64 {
-        let total = elapsed.as_secs_f64() * self.workers as f64;
-        if total > 0.0 {
-            (self.busy.as_secs_f64() / total).min(1.0)
-        } else {
-            0.0
-        }
+        busy_share(self.busy, self.workers, elapsed)
+    }
+}
+
+/// `busy / (workers * elapsed)`, from 0.0 to 1.0.
+pub(crate) fn busy_share(busy: Duration, workers: usize, elapsed: Duration) -> f64 {
+    let total = elapsed.as_secs_f64() * workers as f64;
+    if total > 0.0 {
+        (busy.as_secs_f64() / total).min(1.0)
+    } else {
+        0.0
     }
 }
 
@@ -234,6 +315,19 @@ impl fmt::Display for PipelineReport {
             short(self.elapsed),
             self.throughput()
         )?;
+        if !self.failures.is_empty() {
+            write!(f, "\n{} failed items:", self.failures.len())?;
+            for failure in &self.failures {
+                write!(f, "\n  {failure}")?;
+            }
+        }
+        match self.cancelled {
+            Some(CancelMode::Graceful) => write!(f, "\ncancelled: no more items were taken")?,
+            Some(CancelMode::Now) => {
+                write!(f, "\ncancelled now: the items in flight were dropped")?
+            }
+            None => {}
+        }
         if self.drop_panics > 0 {
             write!(
                 f,

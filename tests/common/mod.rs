@@ -151,3 +151,23 @@ pub fn assert_each_item_once(
     }
     sizes
 }
+
+/// An item whose `Drop` panics unless it was consumed: for the tests that a
+/// panicking `Drop` during a shutdown neither hangs nor aborts the process.
+#[derive(Debug)]
+pub struct MustConsume(pub u64);
+
+impl MustConsume {
+    /// Takes the item apart without running its `Drop`.
+    pub fn consume(self) -> u64 {
+        let n = self.0;
+        std::mem::forget(self);
+        n
+    }
+}
+
+impl Drop for MustConsume {
+    fn drop(&mut self) {
+        panic!("item {} was dropped without being consumed", self.0);
+    }
+}
