@@ -18,10 +18,18 @@
 //! Two images that would give the same thumbnail name, ignoring case
 //! (`a.png` and `a.PNG`), stop the job before anything is written.
 //!
+//! An image that cannot be read, fetched, decoded or stored is skipped and
+//! named, with the reason, at the end; the others are still made, and the
+//! exit status is 1. `--fail-fast` stops the whole job at the first failure
+//! instead. With `--retries N`, download and upload try each image up to N
+//! more times before they give up on it, for flaky I/O. Ctrl-C stops taking
+//! new images and finishes those in flight; a second Ctrl-C drops them.
+//!
 //! With no `--input`, it first draws a set of test images into a folder
 //! under the system's temporary directory (once; later runs reuse them), so
-//! the command runs on a fresh machine. A progress bar shows on a terminal;
-//! at the end the per-stage report says where the time went.
+//! the command runs on a fresh machine. On a terminal, one line per stage
+//! shows its progress; at the end the per-stage report says where the time
+//! went, and `--json` (built with `--features serde`) prints it as JSON.
 //!
 //! ```text
 //! cargo run --release --example thumbnails
@@ -33,14 +41,16 @@ use std::collections::HashMap;
 use std::fs;
 use std::io::{self, Cursor, IsTerminal};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use clap::Parser;
 use clap::builder::RangedI64ValueParser;
 use image::{DynamicImage, ImageFormat, Rgb, RgbImage};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use queuelab::Pipeline;
+use queuelab::pipeline::{CancelHandle, FailurePolicy, Progress};
 
 #[path = "common/cli.rs"]
 mod cli;
@@ -104,6 +114,17 @@ struct Args {
           allow_negative_numbers = true,
           value_parser = RangedI64ValueParser::<u64>::new().range(0..=60_000))]
     latency_ms: u64,
+    /// Stop the whole job at the first image that fails, instead of skipping it
+    #[arg(long)]
+    fail_fast: bool,
+    /// How many more times download and upload try an image that failed
+    /// (0 to 10), waiting 50 ms, then 100 ms, ... in between
+    #[arg(long, value_name = "N", default_value_t = 0, allow_negative_numbers = true,
+          value_parser = RangedI64ValueParser::<u32>::new().range(0..=10))]
+    retries: u32,
+    /// Print the report as JSON instead of a table (needs `--features serde`)
+    #[arg(long)]
+    json: bool,
 }
 
 /// Parses `--workers`: three numbers.
@@ -128,14 +149,17 @@ fn work_dir() -> PathBuf {
 }
 
 // ANCHOR: stages
+// The errors leave out the image's path: the pipeline's report names each
+// failed item (by `describe`, in `main`).
+
 /// "Download": read the file into memory, from the input folder or, with a
 /// client, by HTTP `GET` of its name.
-fn download(path: PathBuf, http: Option<&http::Client>) -> Result<(PathBuf, Vec<u8>), String> {
+fn download(path: &Path, http: Option<&http::Client>) -> Result<(PathBuf, Vec<u8>), String> {
     let bytes = match http {
-        Some(client) => client.get(file_name(&path)?)?,
-        None => fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?,
+        Some(client) => client.get(file_name(path)?)?,
+        None => fs::read(path).map_err(|e| e.to_string())?,
     };
-    Ok((path, bytes))
+    Ok((path.to_path_buf(), bytes))
 }
 
 /// "Resize": decode the PNG or JPEG (as its extension says) and shrink it
@@ -144,7 +168,7 @@ fn download(path: PathBuf, http: Option<&http::Client>) -> Result<(PathBuf, Vec<
 fn resize(path: PathBuf, bytes: &[u8], side: u32) -> Result<(PathBuf, DynamicImage), String> {
     let image = ImageFormat::from_path(&path)
         .and_then(|format| image::load_from_memory_with_format(bytes, format))
-        .map_err(|e| format!("{}: {e}", path.display()))?;
+        .map_err(|e| e.to_string())?;
     if image.width() <= side && image.height() <= side {
         return Ok((path, image));
     }
@@ -162,7 +186,7 @@ fn upload(
     let mut png = Cursor::new(Vec::new());
     thumb
         .write_to(&mut png, ImageFormat::Png)
-        .map_err(|e| format!("{}: {e}", path.display()))?;
+        .map_err(|e| e.to_string())?;
     let png = png.into_inner();
     let name = thumb_name(path);
     match http {
@@ -268,6 +292,88 @@ fn list_images(dir: &Path) -> io::Result<Vec<PathBuf>> {
     Ok(paths)
 }
 
+/// One line per stage on a terminal (none elsewhere): items done, failed,
+/// the fill of the stage's input queue, and the share of the time its
+/// workers were busy.
+struct StageLines {
+    _all: MultiProgress,
+    lines: Vec<ProgressBar>,
+}
+
+impl StageLines {
+    fn new(stages: &[&str], images: u64) -> Self {
+        let all = MultiProgress::with_draw_target(if io::stderr().is_terminal() {
+            ProgressDrawTarget::stderr()
+        } else {
+            ProgressDrawTarget::hidden()
+        });
+        let style = ProgressStyle::with_template("{prefix:>8} {bar:30} {pos:>5}/{len} {msg}")
+            .expect("a valid template");
+        let lines = stages
+            .iter()
+            .map(|name| {
+                let line = ProgressBar::new(images)
+                    .with_style(style.clone())
+                    .with_prefix(name.to_string());
+                all.add(line)
+            })
+            .collect();
+        StageLines { _all: all, lines }
+    }
+
+    fn show(&self, progress: &Progress) {
+        for (line, stage) in self.lines.iter().zip(&progress.stages) {
+            line.set_position(stage.done + stage.failed);
+            let queue = match stage.queue_capacity {
+                Some(capacity) => format!("{}/{capacity}", stage.queue_len),
+                None => stage.queue_len.to_string(),
+            };
+            line.set_message(format!(
+                "failed {:>3}  queue {queue:>7}  busy {:>3.0}%",
+                stage.failed,
+                stage.busy * 100.0
+            ));
+        }
+    }
+
+    fn finish(&self) {
+        for line in &self.lines {
+            line.finish_and_clear();
+        }
+    }
+}
+
+/// Ctrl-C: the first stops taking new images and lets those in flight
+/// finish; a second drops those too.
+fn stop_on_ctrl_c(cancel: CancelHandle) {
+    let presses = AtomicU32::new(0);
+    let set = ctrlc::set_handler(move || {
+        if presses.fetch_add(1, Ordering::Relaxed) == 0 {
+            eprintln!("stopping: finishing the images in flight (Ctrl-C again drops them)");
+            cancel.cancel_graceful();
+        } else {
+            cancel.cancel_now();
+        }
+    });
+    if let Err(e) = set {
+        eprintln!("warning: Ctrl-C will stop the job at once: {e}");
+    }
+}
+
+/// The report as JSON, for scripts.
+#[cfg(feature = "serde")]
+fn print_json(report: &queuelab::PipelineReport) {
+    println!(
+        "{}",
+        serde_json::to_string_pretty(report).expect("a report is plain data")
+    );
+}
+
+#[cfg(not(feature = "serde"))]
+fn print_json(_: &queuelab::PipelineReport) {
+    unreachable!("--json is refused without the serde feature")
+}
+
 fn fail(message: impl std::fmt::Display) -> ! {
     eprintln!("error: {message}");
     std::process::exit(1);
@@ -286,7 +392,24 @@ fn main() {
         http,
         port,
         latency_ms,
+        fail_fast,
+        retries,
+        json,
     } = cli::parse();
+    // With --json, stdout is for the JSON alone; what the job says goes to
+    // stderr.
+    macro_rules! say {
+        ($($arg:tt)*) => {
+            if json { eprintln!($($arg)*) } else { println!($($arg)*) }
+        };
+    }
+    if json && !cfg!(feature = "serde") {
+        eprintln!(
+            "error: --json needs the report's JSON support: \
+             cargo run --example thumbnails --features serde -- --json"
+        );
+        std::process::exit(2);
+    }
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
     let [download_workers, resize_workers, upload_workers] = workers.unwrap_or([2, cores, 2]);
 
@@ -304,8 +427,8 @@ fn main() {
             let dir = work_dir().join(format!("test-images-{width}x{height}"));
             let started = Instant::now();
             match generate_test_images(&dir, count, width, height) {
-                Ok(0) => println!("using the test images in {}", dir.display()),
-                Ok(n) => println!(
+                Ok(0) => say!("using the test images in {}", dir.display()),
+                Ok(n) => say!(
                     "drew {n} test images of {width}x{height} into {} in {:.2} s",
                     dir.display(),
                     started.elapsed().as_secs_f64()
@@ -327,7 +450,7 @@ fn main() {
     if let Err(e) = fs::create_dir_all(&output) {
         fail(format!("cannot create {}: {e}", output.display()));
     }
-    println!(
+    say!(
         "{} images from {} -> thumbnails of at most {side}x{side} px in {}",
         paths.len(),
         input.display(),
@@ -339,7 +462,7 @@ fn main() {
     let latency = Duration::from_millis(latency_ms);
     let server = http.then(|| http::Server::bind(port).unwrap_or_else(|e| fail(e)));
     if let Some(server) = &server {
-        println!(
+        say!(
             "download by GET and upload by PUT from {}, answering after {latency_ms} ms",
             server.url()
         );
@@ -355,49 +478,79 @@ fn main() {
         let http = client.as_ref();
 
         // ANCHOR: pipeline
-        // On a terminal a progress bar; otherwise (CI, a pipe) nothing.
-        let progress = ProgressBar::new(paths.len() as u64).with_style(
-            ProgressStyle::with_template("{bar:40} {pos}/{len} images, {per_sec}, eta {eta}")
-                .expect("a valid template"),
-        );
-        if !io::stderr().is_terminal() {
-            progress.set_draw_target(ProgressDrawTarget::hidden());
-        }
-        let mut bytes_written = 0;
-        let result = Pipeline::new(paths)
+        // A bad image is skipped and named at the end, unless --fail-fast.
+        // Download and upload may fail for a moment (a dropped connection):
+        // with --retries they try again first. Only stages that borrow their
+        // item can retry, hence `try_stage_ref`.
+        let on_error = if fail_fast {
+            FailurePolicy::fail_fast()
+        } else {
+            FailurePolicy::skip()
+        };
+        let flaky = match (retries, fail_fast) {
+            (0, _) => on_error,
+            (n, true) => FailurePolicy::retry(n + 1, Duration::from_millis(50)),
+            (n, false) => FailurePolicy::retry(n + 1, Duration::from_millis(50)).then_skip(),
+        };
+        let lines = StageLines::new(&["download", "resize", "upload"], paths.len() as u64);
+        let pipeline = Pipeline::new(paths)
             .capacity(Some(capacity))
-            .try_stage("download", download_workers, |path| download(path, http))
+            .on_failure(on_error)
+            .describe(|path: &PathBuf| path.display().to_string())
+            .try_stage_ref("download", download_workers, |path: &PathBuf| {
+                download(path, http)
+            })
+            .stage_on_failure(flaky)
             .try_stage(
                 "resize",
                 resize_workers,
                 |(path, bytes): (PathBuf, Vec<u8>)| resize(path, &bytes, side),
             )
-            .try_stage(
+            .try_stage_ref(
                 "upload",
                 upload_workers,
-                |(path, thumb): (PathBuf, DynamicImage)| upload(&path, &thumb, &output, http),
+                |(path, thumb): &(PathBuf, DynamicImage)| upload(path, thumb, &output, http),
             )
-            .run_with_sink(|bytes| {
-                bytes_written += bytes;
-                progress.inc(1);
-            });
-        progress.finish_and_clear();
+            .stage_on_failure(flaky)
+            .on_progress(Duration::from_millis(200), |progress| lines.show(progress));
+        stop_on_ctrl_c(pipeline.cancel_handle());
+        let mut bytes_written = 0;
+        let result = pipeline.run_with_sink(|bytes| bytes_written += bytes);
+        lines.finish();
         // ANCHOR_END: pipeline
         (result, bytes_written)
     });
 
-    match result {
-        Ok(report) => {
-            println!(
-                "{} thumbnails written ({:.1} KiB) to {}\n\n{report}",
-                report.items_out,
-                bytes_written as f64 / 1024.0,
-                output.display()
-            );
-        }
+    let report = match result {
+        Ok(report) => report,
         Err(err) => {
-            eprintln!("error: {err}\n\n{}", err.report());
+            eprintln!("error: {err}");
+            if json {
+                print_json(err.report());
+            } else {
+                eprintln!("\n{}", err.report());
+            }
             std::process::exit(1);
         }
+    };
+    if json {
+        print_json(&report);
+    } else {
+        println!(
+            "{} thumbnails written ({:.1} KiB) to {}\n\n{report}",
+            report.items_out,
+            bytes_written as f64 / 1024.0,
+            output.display()
+        );
+    }
+    if report.cancelled.is_some() {
+        std::process::exit(130);
+    }
+    if !report.failures.is_empty() {
+        eprintln!(
+            "error: {} of the images failed (listed above); the others are done",
+            report.failures.len()
+        );
+        std::process::exit(1);
     }
 }

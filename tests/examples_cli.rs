@@ -81,7 +81,10 @@ const EXAMPLES: [(&str, &[&str]); 8] = [
             "--capacity",
             "--http",
             "--port",
+            "--fail-fast",
+            "--json",
             "--latency-ms",
+            "--retries",
         ],
     ),
 ];
@@ -311,6 +314,7 @@ fn out_of_range_values_are_usage_errors() {
         ("thumbnails", &["--thumb", "0"], "'0' for '--thumb "),
         ("thumbnails", &["--thumb", "4097"], "'4097' for '--thumb "),
         ("thumbnails", &["--thumb", "big"], "'big' for '--thumb "),
+        ("thumbnails", &["--retries", "11"], "'11' for '--retries "),
         ("thumbnails", &["--count", "0"], "'0' for '--count "),
         ("thumbnails", &["--width", "0"], "'0' for '--width "),
         (
@@ -567,6 +571,49 @@ fn thumbnails_over_http_uploads_every_thumbnail() {
     }
 }
 
+/// Checks that a run skipped `failed` images and made the others: exit
+/// status 1, the report (on stdout) lists the failed items naming each of
+/// `names`, the error line says how many failed, and `made` thumbnails are
+/// in `thumbs`.
+fn assert_skipped_naming(
+    out: &Output,
+    failed: usize,
+    names: &[&str],
+    thumbs: &Path,
+    made: &[&str],
+) {
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "stdout:\n{stdout}\nstderr:\n{stderr}"
+    );
+    let listed = format!(
+        "{failed} failed item{}:",
+        if failed == 1 { "" } else { "s" }
+    );
+    assert!(
+        stdout.contains(&listed),
+        "the report should say {listed:?}:\n{stdout}"
+    );
+    for name in names {
+        assert!(
+            stdout.contains(name),
+            "the report should name {name}:\n{stdout}"
+        );
+    }
+    assert!(
+        stderr.contains(&format!("error: {failed} of the images failed")),
+        "{stderr}"
+    );
+    let mut written: Vec<String> = fs::read_dir(thumbs)
+        .expect("the output folder")
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    written.sort();
+    assert_eq!(written, made, "the thumbnails of the good images");
+}
+
 /// Checks that a run failed with exit status 1 and an error that names
 /// each of `names`.
 fn assert_failed_naming(out: &Output, names: &[&str]) {
@@ -585,39 +632,73 @@ fn assert_failed_naming(out: &Output, names: &[&str]) {
 }
 
 /// An image listed in the input folder that is not there (a link to
-/// nowhere) is a 404 over HTTP, and the run fails naming its URL. In
-/// folder mode it fails naming the file: it used to be left out without a
-/// word, and the run succeeded.
+/// nowhere) is a 404 over HTTP, and the run skips it, naming its URL, and
+/// makes the other thumbnail; with `--retries` it is tried again first. In
+/// folder mode the same, naming the file: it used to be left out without a
+/// word, and the run succeeded. With `--fail-fast` the run stops at it.
 #[cfg(unix)]
 #[test]
-fn thumbnails_fails_on_a_missing_image_and_names_it() {
+fn thumbnails_skips_a_missing_image_and_names_it() {
     let dir = scratch_dir("http_missing");
     write_png(&dir.join("input/a.png"), 16, 16);
     std::os::unix::fs::symlink(dir.join("nowhere.png"), dir.join("input/missing.png"))
         .expect("make a link to nowhere");
-    let out = thumbnails_over_http(&dir, &[]);
-    assert_failed_naming(&out, &["/missing.png: 404 Not Found", "http://127.0.0.1:"]);
-
-    let out = run(
-        "thumbnails",
+    let out = thumbnails_over_http(&dir, &["--retries", "2"]);
+    assert_skipped_naming(
+        &out,
+        1,
         &[
-            "--input",
-            dir.join("input").to_str().unwrap(),
-            "--output",
-            dir.join("folder-thumbs").to_str().unwrap(),
+            "/missing.png: 404 Not Found",
+            "http://127.0.0.1:",
+            "after 3 attempts",
         ],
+        &dir.join("thumbs"),
+        &["a-thumb.png"],
     );
-    assert_failed_naming(&out, &["missing.png: No such file"]);
+
+    let folder = |extra: &[&str], thumbs: &str| {
+        let mut args = vec![
+            "--input".to_string(),
+            dir.join("input").to_string_lossy().into_owned(),
+            "--output".to_string(),
+            dir.join(thumbs).to_string_lossy().into_owned(),
+        ];
+        args.extend(extra.iter().map(|a| a.to_string()));
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        run("thumbnails", &args)
+    };
+    let out = folder(&[], "folder-thumbs");
+    assert_skipped_naming(
+        &out,
+        1,
+        &["missing.png: No such file"],
+        &dir.join("folder-thumbs"),
+        &["a-thumb.png"],
+    );
+    let out = folder(&["--fail-fast"], "fail-fast-thumbs");
+    assert_failed_naming(
+        &out,
+        &["stage \"download\" failed", "missing.png: No such file"],
+    );
 }
 
 /// A file that is not the image its name says fails to decode, over HTTP
-/// as in folder mode, and the run fails naming it.
+/// as in folder mode: the run skips it, naming it, or with `--fail-fast`
+/// stops naming it.
 #[test]
-fn thumbnails_over_http_fails_on_a_corrupt_image_and_names_it() {
+fn thumbnails_over_http_skips_a_corrupt_image_and_names_it() {
     let dir = scratch_dir("http_corrupt");
     write_png(&dir.join("input/a.png"), 16, 16);
     fs::write(dir.join("input/corrupt.jpg"), b"not a JPEG").expect("write");
     let out = thumbnails_over_http(&dir, &[]);
+    assert_skipped_naming(
+        &out,
+        1,
+        &["stage \"resize\" failed on", "corrupt.jpg"],
+        &dir.join("thumbs"),
+        &["a-thumb.png"],
+    );
+    let out = thumbnails_over_http(&dir, &["--fail-fast"]);
     assert_failed_naming(&out, &["stage \"resize\" failed", "corrupt.jpg"]);
 }
 
@@ -690,4 +771,17 @@ fn pipe_deadlock_hangs_one_byte_past_the_pipe_and_the_fixes_do_not() {
             "{mode}: {stdout}"
         );
     }
+}
+
+/// `--json` needs the report's `Serialize`, behind the crate's `serde`
+/// feature: without it the example refuses the flag, says how to build it,
+/// and exits with 2 before anything runs.
+#[cfg(not(feature = "serde"))]
+#[test]
+fn thumbnails_json_without_the_serde_feature_says_how_to_build_it() {
+    let out = run("thumbnails", &["--count", "1", "--json"]);
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("--features serde"), "{stderr}");
+    assert!(stdout.is_empty(), "it ran anyway:\n{stdout}");
 }

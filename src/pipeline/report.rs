@@ -316,7 +316,8 @@ impl fmt::Display for PipelineReport {
             self.throughput()
         )?;
         if !self.failures.is_empty() {
-            write!(f, "\n{} failed items:", self.failures.len())?;
+            let n = self.failures.len();
+            write!(f, "\n{n} failed item{}:", if n == 1 { "" } else { "s" })?;
             for failure in &self.failures {
                 write!(f, "\n  {failure}")?;
             }
