@@ -133,8 +133,18 @@ if wanted ch06-thumbnails-broken; then
         status=0
         "${cmd[@]}" 2>&1 || status=$?
         echo "exit status: $status"
+        echo "\$ ls $broken/thumbs | wc -l"
+        ls "$broken/thumbs" | wc -l
         where
     } >"$out/ch06-thumbnails-broken.txt"
+    {
+        cmd=(cargo run --quiet --release --example thumbnails -- --input "$broken/input" --output "$broken/thumbs-fail-fast" --fail-fast)
+        echo "\$ ${cmd[*]}"
+        status=0
+        "${cmd[@]}" 2>&1 || status=$?
+        echo "exit status: $status"
+        where
+    } >"$out/ch06-thumbnails-fail-fast.txt"
 fi
 
 # What loom prints when every model passes: one file of models, bounded as in
