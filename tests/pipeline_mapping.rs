@@ -120,12 +120,17 @@ fn the_report_prints_as_a_table() {
         .unwrap();
     let table = report.to_string();
     let lines: Vec<&str> = table.lines().collect();
-    assert_eq!(lines.len(), 5, "{table}");
+    assert_eq!(lines.len(), 6, "{table}");
     assert!(lines[0].starts_with("stage"));
     assert!(lines[1].starts_with("download"));
     assert!(lines[2].starts_with("resize"));
     assert!(lines[3].starts_with("(output)"));
     assert!(lines[4].starts_with("10 items in, 10 out"), "{table}");
+    let bottleneck = report.bottleneck.as_deref().expect("a stage was busiest");
+    assert!(
+        lines[5].starts_with(&format!("bottleneck: {bottleneck} ")),
+        "{table}"
+    );
 }
 
 #[test]

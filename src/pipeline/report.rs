@@ -315,6 +315,12 @@ impl fmt::Display for PipelineReport {
             short(self.elapsed),
             self.throughput()
         )?;
+        if let Some(stage) = &self.bottleneck {
+            write!(
+                f,
+                "\nbottleneck: {stage} (its workers were busy the largest share of the run)"
+            )?;
+        }
         if !self.failures.is_empty() {
             let n = self.failures.len();
             write!(f, "\n{n} failed item{}:", if n == 1 { "" } else { "s" })?;
