@@ -28,9 +28,9 @@ usage() {
     exit 2
 }
 
-all=(ch01-1 ch02-1 ch02-2 ch03-1 ch03-2 ch04-1 ch05-1 ch07-1 ch08-1 ch09-1 ch09-2 ch10-1 ch11-1
+all=(ch01-1 ch02-1 ch02-2 ch03-1 ch03-2 ch04-1 ch05-1 ch06-1 ch06-3 ch06-4 ch07-1 ch08-1 ch09-1 ch09-2 ch10-1 ch11-1
     ch12-1 ch12-2 ch12-3 ch12-4 ch13-1 ch13-2 ch13-3 ch14-1 ch14-2)
-ci=(ch01-1 ch02-1 ch03-1 ch04-1 ch05-1 ch07-1 ch08-1 ch09-1 ch10-1 ch11-1 ch12-2 ch13-2 ch14-1)
+ci=(ch01-1 ch02-1 ch03-1 ch04-1 ch05-1 ch06-4 ch07-1 ch08-1 ch09-1 ch10-1 ch11-1 ch12-2 ch13-2 ch14-1)
 
 scratch_root=$repo/target/exercise-copies
 rm -rf "$scratch_root"
@@ -192,6 +192,37 @@ exercise_ch05_1() {
         $'        if state.unfinished == 0 {\n            self.all_done.notify_all();\n        }\n' ''
     expect failed "$deadlock" \
         scripts/loom.sh -p 3 loom_closable step4::cases::task_done_join_two_workers
+}
+
+# Chapter 6, exercise 1: every worker of a stage closes its output queue
+# as it ends, not only the last one.
+exercise_ch06_1() {
+    copy ch06-1
+    edit src/pipeline/run.rs "impl<U> Drop for WorkerExit<" \
+        "if left.fetch_sub(1, Ordering::AcqRel) == 1 {" \
+        "if left.fetch_sub(1, Ordering::AcqRel) > 0 {"
+    expect failed "minimal failing input" \
+        cargo test --test pipeline_proptest output_is_the_mapped_input
+}
+
+# Chapter 6 (the pipeline for real work), exercise 1: a skipped item sends
+# no hole on, so an ordered run waits for it for ever (until the test's
+# watchdog, two minutes).
+exercise_ch06_3() {
+    copy ch06-3
+    edit src/pipeline/run.rs "" \
+        "if out.is_none() && run.window.is_none() {" "if out.is_none() {"
+    expect failed "hung: it did not return within two minutes" \
+        cargo test --test pipeline_real_work ordered_output
+}
+
+# Chapter 6 (the pipeline for real work), exercise 2: the source no longer
+# waits for the window.
+exercise_ch06_4() {
+    copy ch06-4
+    edit src/pipeline/run.rs "" \
+        "let Some(window) = self.window else {" "let Some(window) = None::<usize> else {"
+    expect failed "right: 6" cargo test --test pipeline_real_work a_slow_item
 }
 
 # Chapter 7, exercise 1: the broken variant 2, repaired.
