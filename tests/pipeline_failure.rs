@@ -13,29 +13,10 @@ use std::fmt;
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::mpsc;
 
-use common::{MustConsume, within_deadline};
-use queuelab::{Pipeline, PipelineError, PipelineReport, StageFailure};
+use common::{MustConsume, assert_accounted, within_deadline};
+use queuelab::{Pipeline, PipelineError, StageFailure};
 
 const ITEMS: u64 = if cfg!(debug_assertions) { 300 } else { 3000 };
-
-/// Every item taken from the source is, for each stage, processed, failed
-/// or never reached; and what the last stage processed was delivered or
-/// dropped on the way to the sink.
-fn assert_accounted(report: &PipelineReport) {
-    for s in &report.stages {
-        assert_eq!(
-            s.processed + s.failed + s.never_reached,
-            report.items_in,
-            "stage {} does not add up:\n{report}",
-            s.name
-        );
-    }
-    let last_out = report
-        .stages
-        .last()
-        .map_or(report.items_in, |s| s.processed);
-    assert_eq!(report.items_out + report.undelivered, last_out, "{report}");
-}
 
 /// Effective Python's three stages (Item 55), with one of them failing on item
 /// `bad`, either by returning `Err` or by panicking.

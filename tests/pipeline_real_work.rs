@@ -17,7 +17,7 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::Duration;
 
-use common::{MustConsume, within_deadline};
+use common::{MustConsume, assert_accounted, within_deadline};
 use queuelab::pipeline::{CancelMode, FailurePolicy};
 use queuelab::{Pipeline, PipelineReport};
 
@@ -85,27 +85,6 @@ impl Ledger {
             }
         }
     }
-}
-
-/// Every item taken from the source is, for each stage, processed, failed
-/// or never reached; what the last stage processed was delivered or lost on
-/// the way; and every failure is listed once.
-fn assert_accounted(report: &PipelineReport) {
-    for s in &report.stages {
-        assert_eq!(
-            s.processed + s.failed + s.never_reached,
-            report.items_in,
-            "stage {} does not add up:\n{report}",
-            s.name
-        );
-    }
-    let last_out = report
-        .stages
-        .last()
-        .map_or(report.items_in, |s| s.processed);
-    assert_eq!(report.items_out + report.undelivered, last_out, "{report}");
-    let failed: u64 = report.stages.iter().map(|s| s.failed).sum();
-    assert_eq!(report.failures.len() as u64, failed, "{report}");
 }
 
 /// Item `id` fails in the failing stage: some by returning `Err`, some by

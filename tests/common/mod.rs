@@ -171,3 +171,25 @@ impl Drop for MustConsume {
         panic!("item {} was dropped without being consumed", self.0);
     }
 }
+
+/// Every item taken from the source is, for each stage, processed, failed
+/// or never reached; what the last stage processed was delivered or dropped
+/// on the way to the sink; and every failure is listed once.
+#[allow(dead_code)] // not every test file checks a pipeline's report
+pub fn assert_accounted(report: &queuelab::PipelineReport) {
+    for s in &report.stages {
+        assert_eq!(
+            s.processed + s.failed + s.never_reached,
+            report.items_in,
+            "stage {} does not add up:\n{report}",
+            s.name
+        );
+    }
+    let last_out = report
+        .stages
+        .last()
+        .map_or(report.items_in, |s| s.processed);
+    assert_eq!(report.items_out + report.undelivered, last_out, "{report}");
+    let failed: u64 = report.stages.iter().map(|s| s.failed).sum();
+    assert_eq!(report.failures.len() as u64, failed, "{report}");
+}
