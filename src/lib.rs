@@ -86,6 +86,8 @@
 pub mod error;
 pub mod pipeline;
 pub mod queue;
+#[cfg(all(feature = "redis", not(loom)))]
+pub mod redis;
 mod sync;
 
 #[cfg(doctest)]
