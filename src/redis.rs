@@ -725,10 +725,36 @@ impl<T> RedisQueue<T> {
     /// # Ok::<(), queuelab::redis::Failure>(())
     /// ```
     pub fn join(&self) -> Result<(), Failure> {
+        self.join_until(None).map(drop)
+    }
+
+    /// Like [`join`](Self::join), but gives up when the items are not all
+    /// done within `timeout`: `Ok(true)` when they are, `Ok(false)` when
+    /// time ran out. Zero looks once. The in-process queue has no such
+    /// method; a broker needs it, because an item can stay unfinished for
+    /// ever there (a corrupt entry, a worker that died after the last
+    /// live one stopped getting).
+    ///
+    /// ```no_run
+    /// use std::time::Duration;
+    /// let q = queuelab::redis::RedisQueue::builder("redis://127.0.0.1/", "q").open()?;
+    /// q.put(1)?;
+    /// assert!(!q.join_timeout(Duration::ZERO)?); // item 1 is not done
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn join_timeout(&self, timeout: Duration) -> Result<bool, Failure> {
+        self.join_until(Some(Instant::now() + timeout))
+    }
+
+    /// The joins: `deadline` `None` waits for ever.
+    fn join_until(&self, deadline: Option<Instant>) -> Result<bool, Failure> {
         while self.unfinished_tasks()? > 0 {
+            if deadline.is_some_and(|d| Instant::now() >= d) {
+                return Ok(false);
+            }
             thread::sleep(POLL);
         }
-        Ok(())
+        Ok(true)
     }
 }
 

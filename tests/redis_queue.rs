@@ -205,15 +205,24 @@ fn join_returns_once_every_item_is_acked() {
             assert_eq!(worker.get().unwrap(), Some(1));
             assert_eq!(worker.get().unwrap(), Some(2));
             worker.task_done().unwrap();
-            joiner.wait_until_blocked();
-            assert!(!joiner.is_finished(), "join returned with item 2 unacked");
+            // `join` polls, so a thread asleep in it may not have looked
+            // since the ack: `join_timeout(0)` looks once, with the same
+            // test as `join`.
+            assert!(
+                !producer.join_timeout(Duration::ZERO).unwrap(),
+                "item 2 is not acked"
+            );
             assert_eq!(producer.unfinished_tasks().unwrap(), 1);
             worker.close().unwrap();
-            joiner.wait_until_blocked();
-            assert!(!joiner.is_finished(), "close released join");
+            assert!(
+                !producer.join_timeout(Duration::ZERO).unwrap(),
+                "close released join"
+            );
+            assert!(!joiner.is_finished(), "join returned with item 2 unacked");
             worker.task_done().unwrap();
             joiner.join().unwrap();
         });
+        assert!(producer.join_timeout(Duration::ZERO).unwrap());
         assert!(matches!(
             worker.task_done(),
             Err(TaskDoneError::NothingTaken)
