@@ -514,6 +514,12 @@ impl Keys {
 /// reference or `Arc`); see [the module](self) for how the contract
 /// changes in a broker.
 ///
+/// Items come out in the order they were put, except an item claimed
+/// after the visibility timeout: it comes out when it is claimed. Items a
+/// handle took and did not mark done when it is dropped (or its process
+/// dies) stay pending, and are claimed by other handles' gets after the
+/// visibility timeout.
+///
 /// ```no_run
 /// use queuelab::redis::RedisQueue;
 /// let q = RedisQueue::<u32>::builder("redis://127.0.0.1/", "numbers").open()?;
@@ -743,10 +749,11 @@ impl<T> RedisQueue<T> {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn join_timeout(&self, timeout: Duration) -> Result<bool, Failure> {
-        self.join_until(Some(Instant::now() + timeout))
+        self.join_until(Instant::now().checked_add(timeout))
     }
 
-    /// The joins: `deadline` `None` waits for ever.
+    /// The joins: `deadline` `None` waits for ever (also a time limit too
+    /// large for an `Instant`).
     fn join_until(&self, deadline: Option<Instant>) -> Result<bool, Failure> {
         while self.unfinished_tasks()? > 0 {
             if deadline.is_some_and(|d| Instant::now() >= d) {
@@ -808,10 +815,11 @@ impl<T: Serialize + DeserializeOwned> RedisQueue<T> {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn put_timeout(&self, item: T, timeout: Duration) -> Result<(), PutError<T>> {
-        self.put_until(item, Some(Instant::now() + timeout))
+        self.put_until(item, Instant::now().checked_add(timeout))
     }
 
-    /// The puts: `deadline` `None` waits for ever.
+    /// The puts: `deadline` `None` waits for ever (also a time limit too
+    /// large for an `Instant`).
     fn put_until(&self, item: T, deadline: Option<Instant>) -> Result<(), PutError<T>> {
         let json = match serde_json::to_string(&item) {
             Ok(json) => json,
@@ -851,7 +859,9 @@ impl<T: Serialize + DeserializeOwned> RedisQueue<T> {
     ///
     /// [`Failure::Redis`] when the broker fails; [`Failure::Corrupt`] when
     /// the entry taken is not an item (it stays pending; the next get
-    /// takes the next entry).
+    /// takes the next entry). If the connection broke after the server
+    /// delivered an entry, the entry stays pending for this handle and is
+    /// handed out again after the visibility timeout.
     ///
     /// ```no_run
     /// let q = queuelab::redis::RedisQueue::builder("redis://127.0.0.1/", "q").open()?;
@@ -899,14 +909,15 @@ impl<T: Serialize + DeserializeOwned> RedisQueue<T> {
     /// # Ok::<(), queuelab::redis::Failure>(())
     /// ```
     pub fn get_timeout(&self, timeout: Duration) -> Result<T, GetError> {
-        self.get_until(Some(Instant::now() + timeout))
+        self.get_until(Instant::now().checked_add(timeout))
     }
 
-    /// The gets: `deadline` `None` waits for ever. Each round tries once
+    /// The gets: `deadline` `None` waits for ever (also a time limit too
+    /// large for an `Instant`). Each round tries once
     /// without waiting (a script), then blocks in `XREADGROUP` for at most
     /// one slice, so that a close or an item to claim is noticed.
     fn get_until(&self, deadline: Option<Instant>) -> Result<T, GetError> {
-        let min_idle = self.visibility_timeout.as_millis() as u64;
+        let min_idle = self.visibility_timeout.as_millis().min(i64::MAX as u128) as u64;
         loop {
             let taken = self.with_conn(|c| {
                 let reply: Value = Script::new(TAKE)
@@ -941,7 +952,7 @@ impl<T: Serialize + DeserializeOwned> RedisQueue<T> {
                     .arg("COUNT")
                     .arg(1)
                     .arg("BLOCK")
-                    .arg(wait.as_millis().max(1) as u64)
+                    .arg(wait.as_millis().clamp(1, SLICE.as_millis()) as u64)
                     .arg("STREAMS")
                     .arg(&self.keys.stream)
                     .arg(">")

@@ -146,8 +146,14 @@ fn close_is_seen_by_every_handle_and_get_drains_then_ends() {
         assert_eq!(consumer.get().unwrap(), Some('b'));
         assert_eq!(consumer.get().unwrap(), None);
         assert!(matches!(consumer.try_get(), Err(GetError::Closed)));
-        let later = consumer.get_timeout(Duration::from_secs(3600));
+        // A time limit too large for an `Instant` means no limit.
+        let later = consumer.get_timeout(Duration::MAX);
         assert!(matches!(later, Err(GetError::Closed)));
+        let late = producer.put_timeout('d', Duration::MAX);
+        assert!(matches!(late, Err(PutError::Closed('d'))));
+        consumer.task_done().unwrap();
+        consumer.task_done().unwrap();
+        assert!(producer.join_timeout(Duration::MAX).unwrap());
     });
 }
 
