@@ -108,6 +108,7 @@ const GROUP: &str = "queuelab";
 /// The field of a stream entry that holds the item, as JSON.
 const FIELD: &str = "item";
 
+// ANCHOR: put_script
 /// Puts an item unless the queue is closed or full, atomically.
 /// KEYS: stream, closed. ARGV: group, capacity (0: none), item.
 const PUT: &str = r"
@@ -120,7 +121,9 @@ end
 redis.call('XADD', KEYS[1], '*', 'item', ARGV[3])
 return 'ok'
 ";
+// ANCHOR_END: put_script
 
+// ANCHOR: take_script
 /// One try at taking an entry, without waiting: first an entry pending
 /// longer than the visibility timeout (any consumer's), then a new one.
 /// Returns the entry `{id, {field, value...}}`, or 'closed' when closed,
@@ -147,6 +150,7 @@ if redis.call('EXISTS', KEYS[2]) == 1 then
 end
 return 'empty'
 ";
+// ANCHOR_END: take_script
 
 /// Closes, and takes every entry not yet delivered into this consumer's
 /// pending list. KEYS: stream, closed. ARGV: group, consumer.

@@ -432,9 +432,25 @@ fn a_consumer_killed_holding_an_item_loses_nothing_and_it_is_acked_once() {
             .find_map(|line| line.split_once("holding ").map(|(_, n)| n.to_owned()))
             .expect("the child said nothing");
         assert_eq!(held, "0");
+        println!("child process {} took item {held}", child.id());
         child.kill().unwrap(); // SIGKILL: no chance to ack or clean up
         child.wait().unwrap();
         producer.close().unwrap();
+        let mut conn = raw(&url);
+        // The extended form: [[id, consumer, idle ms, deliveries], ...].
+        let pending: Vec<(String, String, u64, u64)> = redis::cmd("XPENDING")
+            .arg(STREAM)
+            .arg("queuelab")
+            .arg("-")
+            .arg("+")
+            .arg(10)
+            .query(&mut conn)
+            .unwrap();
+        assert_eq!(pending.len(), 1);
+        let (id, consumer, _, deliveries) = &pending[0];
+        println!(
+            "child killed (SIGKILL), queue closed; pending: entry {id}, consumer {consumer}, delivered {deliveries} time(s)"
+        );
 
         // A worker that claims items idle for 100 ms: it takes 1..=4, then
         // waits (the queue is closed, but another consumer holds item 0),
@@ -444,10 +460,10 @@ fn a_consumer_killed_holding_an_item_loses_nothing_and_it_is_acked_once() {
             .open()
             .unwrap();
         let mut got: Vec<u32> = worker.iter().map(Result::unwrap).collect();
+        println!("the worker got, in this order: {got:?}");
         got.sort();
         assert_eq!(got, vec![0, 1, 2, 3, 4], "each item exactly once");
         producer.join().unwrap();
-        let mut conn = raw(&url);
         let len: u64 = redis::cmd("XLEN").arg(STREAM).query(&mut conn).unwrap();
         let pending: (u64, redis::Value, redis::Value, redis::Value) = redis::cmd("XPENDING")
             .arg(STREAM)
@@ -455,5 +471,6 @@ fn a_consumer_killed_holding_an_item_loses_nothing_and_it_is_acked_once() {
             .query(&mut conn)
             .unwrap();
         assert_eq!((len, pending.0), (0, 0), "every item acked and deleted");
+        println!("join returned; stream length {len}, pending {}", pending.0);
     });
 }
