@@ -65,8 +65,10 @@
 //!
 //! A queue named `jobs` uses the keys `queuelab:{jobs}:stream` (the
 //! stream, with the consumer group `queuelab`), `queuelab:{jobs}:closed`
-//! and `queuelab:{jobs}:capacity`. The braces keep the three in one slot of
-//! a Redis Cluster, so each script may touch all of them.
+//! and `queuelab:{jobs}:capacity`. The braces (a hash tag) would keep the
+//! three in one slot of a Redis Cluster, as a script that touches all of
+//! them requires there; this type connects to one server, not to a
+//! cluster.
 //!
 //! ```no_run
 //! use queuelab::redis::RedisQueue;

@@ -7,15 +7,17 @@
 //! ends, also when it fails: [`Server`] kills and waits in `Drop`. Every
 //! test runs under `within_deadline`, so a hang fails it instead of CI.
 //!
-//! One test runs a consumer in another OS process: this test binary again,
-//! running only the ignored test `child_consumer`, which does nothing
-//! unless the parent set `QUEUELAB_CHILD_REDIS_URL`.
+//! One test kills its server and starts it again, with an append-only file
+//! written at every command. One test runs a consumer in another OS
+//! process: this test binary again, running only the ignored test
+//! `child_consumer`, which does nothing unless the parent set
+//! `QUEUELAB_CHILD_REDIS_URL`.
 
 mod common;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::thread;
@@ -27,16 +29,30 @@ use queuelab::redis::{Failure, GetError, PutError, RedisQueue, TaskDoneError};
 
 /// A `redis-server` of this test's own; killed and waited for on drop.
 struct Server {
-    child: Arc<Mutex<Child>>,
+    process: Arc<Process>,
+}
+
+/// The server's process. The test's closure may kill or restart it through
+/// an `Arc`, while the [`Server`] guard stays with the test's own thread, so
+/// that a hang still stops it.
+struct Process {
+    child: Mutex<Child>,
     port: u16,
     dir: PathBuf,
+    appendonly: bool,
 }
 
 impl Server {
-    /// Starts a server on a free loopback port and returns once it says it
+    /// A server without persistence.
+    fn start() -> Server {
+        Server::start_with(false)
+    }
+
+    /// Starts a server on a free loopback port, with an append-only file
+    /// written at every command if `appendonly`, and returns once it
     /// accepts connections. A port taken between the look-up and the start
     /// makes the server exit; then another port is tried.
-    fn start() -> Server {
+    fn start_with(appendonly: bool) -> Server {
         for _ in 0..5 {
             let port = TcpListener::bind("127.0.0.1:0")
                 .and_then(|l| l.local_addr())
@@ -45,59 +61,93 @@ impl Server {
             let dir =
                 std::env::temp_dir().join(format!("queuelab-redis-{}-{port}", std::process::id()));
             std::fs::create_dir_all(&dir).unwrap();
-            let mut child = Command::new("redis-server")
-                .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
-                .arg("--dir")
-                .arg(&dir)
-                .args(["--save", "", "--appendonly", "no", "--daemonize", "no"])
-                .stdin(Stdio::null())
-                .stdout(Stdio::piped())
-                .stderr(Stdio::null())
-                .spawn()
-                .expect("cannot run redis-server: install it (apt-get install redis-server)");
-            let mut log = BufReader::new(child.stdout.take().unwrap());
-            let mut line = String::new();
-            let ready = loop {
-                line.clear();
-                match log.read_line(&mut line) {
-                    Ok(0) | Err(_) => break false, // it exited
-                    Ok(_) if line.contains("Ready to accept connections") => break true,
-                    Ok(_) => {}
-                }
-            };
-            if ready {
-                // Keep reading its log so that the pipe never fills.
-                thread::spawn(move || std::io::copy(&mut log, &mut std::io::sink()));
-                return Server {
-                    child: Arc::new(Mutex::new(child)),
+            if let Some(child) = spawn_server(port, &dir, appendonly) {
+                let child = Mutex::new(child);
+                let process = Process {
+                    child,
                     port,
                     dir,
+                    appendonly,
+                };
+                return Server {
+                    process: Arc::new(process),
                 };
             }
-            let _ = child.wait();
             let _ = std::fs::remove_dir_all(&dir);
         }
         panic!("redis-server did not start on any of five ports");
     }
 
     fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}/", self.port)
+        format!("redis://127.0.0.1:{}/", self.process.port)
     }
 
-    /// Something the test's closure can kill the server with, while this
-    /// guard stays with the test's own thread (so a hang still stops it).
-    fn killer(&self) -> Arc<Mutex<Child>> {
-        Arc::clone(&self.child)
+    fn process(&self) -> Arc<Process> {
+        Arc::clone(&self.process)
+    }
+}
+
+impl Process {
+    /// Kills the server with SIGKILL and waits for it.
+    fn kill(&self) {
+        let mut child = self.child.lock().unwrap_or_else(|e| e.into_inner());
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+
+    /// Kills the server with SIGKILL and starts it again, on the same port
+    /// and with the same directory.
+    fn restart(&self) {
+        let mut child = self.child.lock().unwrap();
+        child.kill().unwrap();
+        child.wait().unwrap();
+        *child = spawn_server(self.port, &self.dir, self.appendonly)
+            .expect("redis-server did not start again");
     }
 }
 
 impl Drop for Server {
     fn drop(&mut self) {
-        let mut child = self.child.lock().unwrap_or_else(|e| e.into_inner());
-        let _ = child.kill();
-        let _ = child.wait();
-        let _ = std::fs::remove_dir_all(&self.dir);
+        self.process.kill();
+        let _ = std::fs::remove_dir_all(&self.process.dir);
     }
+}
+
+/// Runs `redis-server` and returns once it says it accepts connections;
+/// `None` if it exited first (its port was taken).
+fn spawn_server(port: u16, dir: &Path, appendonly: bool) -> Option<Child> {
+    let persistence: &[&str] = if appendonly {
+        &["--appendonly", "yes", "--appendfsync", "always"]
+    } else {
+        &["--appendonly", "no"]
+    };
+    let mut child = Command::new("redis-server")
+        .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+        .arg("--dir")
+        .arg(dir)
+        .args(["--save", "", "--daemonize", "no"])
+        .args(persistence)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("cannot run redis-server: install it (apt-get install redis-server)");
+    let mut log = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    loop {
+        line.clear();
+        match log.read_line(&mut line) {
+            Ok(0) | Err(_) => break, // it exited
+            Ok(_) if line.contains("Ready to accept connections") => {
+                // Keep reading its log so that the pipe never fills.
+                thread::spawn(move || std::io::copy(&mut log, &mut std::io::sink()));
+                return Some(child);
+            }
+            Ok(_) => {}
+        }
+    }
+    let _ = child.wait();
+    None
 }
 
 /// A handle on the unbounded queue `name`.
@@ -303,16 +353,12 @@ fn a_full_queue_makes_put_wait_until_an_item_is_taken() {
 fn a_lost_connection_is_an_error_that_carries_the_item() {
     let server = Server::start();
     let url = server.url();
-    let killer = server.killer();
+    let process = server.process();
     within_deadline(move || {
         let q = open(&url, "q");
         q.put(String::from("kept")).unwrap();
         assert_eq!(q.get().unwrap().as_deref(), Some("kept"));
-        {
-            let mut child = killer.lock().unwrap();
-            child.kill().unwrap();
-            child.wait().unwrap();
-        }
+        process.kill();
         match q.put(String::from("precious")) {
             Err(PutError::Failed(item, Failure::Redis(_))) => assert_eq!(item, "precious"),
             other => panic!("put on a dead server: {other:?}"),
@@ -372,6 +418,37 @@ fn a_corrupt_entry_is_reported_with_its_id_and_left_pending() {
             .unwrap();
         assert_eq!((pending.0, pending.1, pending.2), (2, not_json, no_item));
         assert_eq!(q.unfinished_tasks().unwrap(), 2);
+    });
+}
+
+#[test]
+fn a_server_killed_and_restarted_with_its_append_only_file_loses_nothing() {
+    let server = Server::start_with(true);
+    let url = server.url();
+    let process = server.process();
+    within_deadline(move || {
+        let q = open(&url, "q");
+        for n in 0..4u32 {
+            q.put(n).unwrap();
+        }
+        assert_eq!(q.get().unwrap(), Some(0)); // delivered, not acked
+        process.restart();
+        // The handle's connection broke with the server: the first call may
+        // fail, and then hands the item back; the next one connects again.
+        if let Err(err) = q.put(4) {
+            let PutError::Failed(item, Failure::Redis(_)) = err else {
+                panic!("put after a restart: {err:?}");
+            };
+            q.put(item).unwrap();
+        }
+        let rest: Vec<u32> = (0..4).map(|_| q.get().unwrap().unwrap()).collect();
+        assert_eq!(rest, vec![1, 2, 3, 4]);
+        // Item 0 is still pending, and this handle can still ack it.
+        assert_eq!(q.unfinished_tasks().unwrap(), 5);
+        for _ in 0..5 {
+            q.task_done().unwrap();
+        }
+        assert!(q.join_timeout(Duration::ZERO).unwrap());
     });
 }
 
