@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Runs the Rust examples (and one test and one loom test file) that chapters
-# 4 to 13 show, and writes what each printed to book/src/output/ch0N-<name>.txt.
+# Runs the Rust examples (and two tests and one loom test file) that chapters
+# 4 to 15 show, and writes what each printed to book/src/output/ch0N-<name>.txt.
 # Every file starts with the command and ends with where and when it ran, so
 # no output in the book is typed by hand. Timings change from run to run; the
 # chapters say which numbers do.
@@ -77,6 +77,20 @@ if wanted ch04-stop-all; then
             grep -v -e '^running [0-9]' -e '^test result:' -e '^\.$' -e '^$' -e '^note: run with'
         where
     } >"$out/ch04-stop-all.txt"
+fi
+
+# Chapter 15: a consumer process killed with SIGKILL while it holds an item
+# of a RedisQueue (tests/redis_queue.rs; the test starts its own
+# redis-server). Only the test's own lines are kept.
+if wanted ch15-redis-killed-worker; then
+    echo "running ch15-redis-killed-worker" >&2
+    {
+        cmd=(cargo test --quiet --features redis --test redis_queue a_consumer_killed -- --nocapture)
+        echo "\$ ${cmd[*]}"
+        "${cmd[@]}" 2>&1 |
+            grep -v -e '^running [0-9]' -e '^test result:' -e '^\.$' -e '^$'
+        where
+    } >"$out/ch15-redis-killed-worker.txt"
 fi
 
 capture_parts ch05-producer-consumer "1 2 3" \

@@ -27,6 +27,12 @@
 //! back inside the error. The [`Queue`] trait lets code be written once for
 //! every step.
 //!
+//! With the cargo feature `redis`, `queuelab::redis::RedisQueue` (a module that
+//! exists only with the feature) keeps the closable queue's contract on a
+//! Redis Stream, shared between processes and machines; its module docs say
+//! where the contract changes (serialized items, at-least-once delivery, a
+//! `Result` from every call).
+//!
 //! ## From Python's `queue` to queuelab
 //!
 //! | Python (`queue.Queue`) | queuelab ([`ClosableQueue`]) |
@@ -86,6 +92,8 @@
 pub mod error;
 pub mod pipeline;
 pub mod queue;
+#[cfg(all(feature = "redis", not(loom)))]
+pub mod redis;
 mod sync;
 
 #[cfg(doctest)]

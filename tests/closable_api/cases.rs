@@ -635,7 +635,7 @@ fn blocked_get_is_woken_by_close_now() {
     thread::scope(|s| {
         let consumer = spawn_until_blocked(s, || q.get());
         assert!(!consumer.is_finished());
-        assert_eq!(q.close_now(), vec![]);
+        assert_eq!(q.close_now(), Vec::<u8>::new());
         assert_eq!(consumer.join(), None);
     });
 }
