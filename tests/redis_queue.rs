@@ -551,3 +551,49 @@ fn a_consumer_killed_holding_an_item_loses_nothing_and_it_is_acked_once() {
         println!("join returned; stream length {len}, pending {}", pending.0);
     });
 }
+
+/// The producer process of the next test: puts 0..100 into the bounded
+/// queue "q" (capacity 4), then closes it. Without the parent's variable,
+/// it does nothing.
+#[test]
+#[ignore = "run as a child process by producer_and_consumer_in_two_processes"]
+fn child_producer() {
+    let Ok(url) = std::env::var("QUEUELAB_CHILD_PRODUCER_URL") else {
+        return;
+    };
+    let q = RedisQueue::builder(&url, "q").bounded(4).open().unwrap();
+    for n in 0..100u32 {
+        q.put(n).unwrap();
+    }
+    q.close().unwrap();
+}
+
+/// A producer and a consumer in two OS processes: the producer (a child
+/// process) puts 100 items into a queue of capacity 4, so that it must wait
+/// for the consumer (this process) again and again, then closes it; the
+/// consumer's loop gets every item once, in order, and ends on the close;
+/// `join` returns once all are acked.
+#[test]
+fn producer_and_consumer_in_two_processes() {
+    let server = Server::start();
+    let url = server.url();
+    within_deadline(move || {
+        let consumer: RedisQueue<u32> = RedisQueue::builder(&url, "q").bounded(4).open().unwrap();
+        let mut producer = Command::new(std::env::current_exe().unwrap())
+            .args(["child_producer", "--exact", "--ignored"])
+            .env("QUEUELAB_CHILD_PRODUCER_URL", &url)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap();
+        let got: Vec<u32> = consumer.iter().map(Result::unwrap).collect();
+        assert!(
+            producer.wait().unwrap().success(),
+            "the producer process failed"
+        );
+        assert_eq!(got, (0..100).collect::<Vec<_>>());
+        consumer.join().unwrap();
+        assert_eq!(consumer.unfinished_tasks().unwrap(), 0);
+    });
+}
