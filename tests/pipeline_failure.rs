@@ -245,11 +245,16 @@ fn a_panicking_drop_during_the_abort_neither_hangs_nor_loses_the_error() {
     // hand, c's queue, b's hand, b's queue, a's 3 hands, a's queue), so c's
     // queue and b's hand each hold an item whose drop panics, and a's
     // workers and the source are blocked in `put`. The abort must close
-    // every queue before it drops anything.
+    // every queue before it drops anything. c also waits until b has made
+    // its third item (a's three workers may hand items on out of order):
+    // until then b's hand may still hold a plain number.
     for how in [How::Err, How::Panic] {
         let err = within_deadline(move || {
             let (taken_9, wait_9) = mpsc::channel();
             let wait_9 = std::sync::Mutex::new(wait_9);
+            let (made_3rd, wait_3rd) = mpsc::channel();
+            let wait_3rd = std::sync::Mutex::new(wait_3rd);
+            let made = std::sync::atomic::AtomicUsize::new(0);
             let source = (0..ITEMS).inspect(move |&n| {
                 if n == 8 {
                     taken_9.send(()).unwrap();
@@ -258,10 +263,17 @@ fn a_panicking_drop_during_the_abort_neither_hangs_nor_loses_the_error() {
             Pipeline::new(source)
                 .capacity(Some(1))
                 .stage("a", 3, |n: u64| n)
-                .stage("b", 1, MustConsume)
+                .stage("b", 1, move |n: u64| {
+                    let item = MustConsume(n);
+                    if made.fetch_add(1, std::sync::atomic::Ordering::Relaxed) == 2 {
+                        made_3rd.send(()).unwrap();
+                    }
+                    item
+                })
                 .try_stage("c", 1, move |item: MustConsume| {
                     let n = item.consume();
                     wait_9.lock().unwrap().recv().unwrap();
+                    wait_3rd.lock().unwrap().recv().unwrap();
                     match how {
                         How::Err => Err::<u64, _>(format!("item {n} is bad")),
                         How::Panic => panic!("item {n} is cursed"),
