@@ -58,13 +58,7 @@ struct Windows(Vec<usize>);
 
 /// Parses `--windows`.
 fn windows(text: &str) -> Result<Windows, String> {
-    text.split(',')
-        .map(|w| match w.trim().parse::<usize>() {
-            Ok(n) if (1..=1_000_000).contains(&n) => Ok(n),
-            _ => Err(format!("'{w}' is not a window from 1 to 1000000")),
-        })
-        .collect::<Result<_, _>>()
-        .map(Windows)
+    cli::whole_numbers(text, 1..=1_000_000, "a window").map(Windows)
 }
 
 /// The simulated I/O of item `n` in stage `stage`: a fixed pseudo-random

@@ -25,10 +25,9 @@
 //! ```
 
 use std::error::Error;
-use std::io::{BufRead, BufReader};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Barrier, Mutex};
 use std::thread;
@@ -41,6 +40,8 @@ use queuelab::redis::RedisQueue;
 
 #[path = "common/cli.rs"]
 mod cli;
+#[path = "common/redis_server.rs"]
+mod redis_server;
 
 type BoxError = Box<dyn Error + Send + Sync>;
 
@@ -74,13 +75,7 @@ struct Threads(Vec<usize>);
 
 /// Parses `--threads`.
 fn threads(text: &str) -> Result<Threads, String> {
-    text.split(',')
-        .map(|t| match t.trim().parse::<usize>() {
-            Ok(n) if (1..=256).contains(&n) => Ok(n),
-            _ => Err(format!("'{t}' is not a thread count from 1 to 256")),
-        })
-        .collect::<Result<_, _>>()
-        .map(Threads)
+    cli::whole_numbers(text, 1..=256, "a thread count").map(Threads)
 }
 
 /// The three calls the load makes, on either queue.
@@ -227,37 +222,14 @@ impl Server {
                 std::process::id()
             ));
             std::fs::create_dir_all(&dir)?;
-            let child = Command::new(&exe)
-                .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
-                .arg("--dir")
-                .arg(&dir)
-                .args(["--save", "", "--appendonly", "no", "--daemonize", "no"])
-                .stdin(Stdio::null())
-                .stdout(Stdio::piped())
-                .stderr(Stdio::null())
-                .spawn()
+            let child = redis_server::spawn(&exe, port, &dir, false)
                 .map_err(|e| format!("cannot run {}: {e}", exe.display()))?;
-            let mut server = Server { child, dir, port };
-            if server.ready() {
-                return Ok(server);
+            if let Some(child) = child {
+                return Ok(Server { child, dir, port });
             }
+            let _ = std::fs::remove_dir_all(&dir);
         }
         Err("redis-server did not start on any of five ports".into())
-    }
-
-    /// Waits for the server to say it accepts connections; `false` if it
-    /// exited first. Then keeps reading its log, so that the pipe never fills.
-    fn ready(&mut self) -> bool {
-        let mut log = BufReader::new(self.child.stdout.take().expect("stdout is piped"));
-        let mut line = String::new();
-        while matches!(log.read_line(&mut line), Ok(n) if n > 0) {
-            if line.contains("Ready to accept connections") {
-                thread::spawn(move || std::io::copy(&mut log, &mut std::io::sink()));
-                return true;
-            }
-            line.clear();
-        }
-        false
     }
 
     fn url(&self) -> String {

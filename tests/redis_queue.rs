@@ -14,6 +14,8 @@
 //! `QUEUELAB_CHILD_REDIS_URL`.
 
 mod common;
+#[path = "../examples/common/redis_server.rs"]
+mod redis_server;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
@@ -113,41 +115,11 @@ impl Drop for Server {
     }
 }
 
-/// Runs `redis-server` and returns once it says it accepts connections;
-/// `None` if it exited first (its port was taken).
+/// Runs `redis-server` (see `redis_server::spawn`); `None` if its port was
+/// taken.
 fn spawn_server(port: u16, dir: &Path, appendonly: bool) -> Option<Child> {
-    let persistence: &[&str] = if appendonly {
-        &["--appendonly", "yes", "--appendfsync", "always"]
-    } else {
-        &["--appendonly", "no"]
-    };
-    let mut child = Command::new("redis-server")
-        .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
-        .arg("--dir")
-        .arg(dir)
-        .args(["--save", "", "--daemonize", "no"])
-        .args(persistence)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("cannot run redis-server: install it (apt-get install redis-server)");
-    let mut log = BufReader::new(child.stdout.take().unwrap());
-    let mut line = String::new();
-    loop {
-        line.clear();
-        match log.read_line(&mut line) {
-            Ok(0) | Err(_) => break, // it exited
-            Ok(_) if line.contains("Ready to accept connections") => {
-                // Keep reading its log so that the pipe never fills.
-                thread::spawn(move || std::io::copy(&mut log, &mut std::io::sink()));
-                return Some(child);
-            }
-            Ok(_) => {}
-        }
-    }
-    let _ = child.wait();
-    None
+    redis_server::spawn("redis-server", port, dir, appendonly)
+        .expect("cannot run redis-server: install it (apt-get install redis-server)")
 }
 
 /// A handle on the unbounded queue `name`.

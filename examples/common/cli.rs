@@ -1,6 +1,8 @@
 //! Command-line parsing shared by the examples, on top of `clap`. Included
 //! with `#[path = "common/cli.rs"] mod cli;`.
 
+use std::ops::RangeInclusive;
+
 use clap::Parser;
 use clap::error::{ContextKind, ContextValue};
 
@@ -19,4 +21,25 @@ pub fn parse<T: Parser>() -> T {
         }
         error.exit()
     })
+}
+
+/// Reads a comma-separated list of whole numbers, each in `range`, for a
+/// flag such as `--threads 1,4,16`; `what` names one of them in the error
+/// ("'x' is not a thread count from 1 to 256").
+#[allow(dead_code)] // not every example takes a list
+pub fn whole_numbers(
+    text: &str,
+    range: RangeInclusive<usize>,
+    what: &str,
+) -> Result<Vec<usize>, String> {
+    text.split(',')
+        .map(|part| match part.trim().parse::<usize>() {
+            Ok(n) if range.contains(&n) => Ok(n),
+            _ => Err(format!(
+                "'{part}' is not {what} from {} to {}",
+                range.start(),
+                range.end()
+            )),
+        })
+        .collect()
 }
