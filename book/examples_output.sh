@@ -107,13 +107,13 @@ capture ch06-pipeline \
 capture ch06-thumbnails \
     cargo run --quiet --release --example thumbnails
 
-# Chapter 11: the pipe trap (examples/pipe_deadlock.rs). The second one hangs
+# Chapter 15: the pipe trap (examples/pipe_deadlock.rs). The second one hangs
 # until the example's watchdog kills its child, and exits with status 1.
-capture ch11-pipe-fits \
+capture ch15-pipe-fits \
     cargo run --quiet --release --example pipe_deadlock -- --bytes 1000
-capture ch11-pipe-hang \
+capture ch15-pipe-hang \
     cargo run --quiet --release --example pipe_deadlock
-capture ch11-pipe-reader-thread \
+capture ch15-pipe-reader-thread \
     cargo run --quiet --release --example pipe_deadlock -- --mode reader-thread
 
 # Chapter 13: what a yield costs, on an idle machine and next to three
