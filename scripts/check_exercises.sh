@@ -29,7 +29,7 @@ usage() {
 }
 
 all=(ch01-1 ch02-1 ch02-2 ch03-1 ch03-2 ch04-1 ch05-1 ch06-1 ch06-3 ch06-4 ch07-1 ch08-1 ch09-1 ch09-2 ch10-1 ch11-1
-    ch12-1 ch12-2 ch12-3 ch12-4 ch13-1 ch13-2 ch13-3 ch14-1 ch14-2 ch15-2)
+    ch12-1 ch12-2 ch12-3 ch12-4 ch13-1 ch13-2 ch13-3 ch14-1 ch14-2 ch15-2 ch15-3 ch15-4)
 ci=(ch01-1 ch02-1 ch03-1 ch04-1 ch05-1 ch06-4 ch07-1 ch08-1 ch09-1 ch10-1 ch11-1 ch12-2 ch13-2 ch14-1 ch15-2)
 
 scratch_root=$repo/target/exercise-copies
@@ -89,14 +89,15 @@ PY
 # expect OUTCOME PHRASE COMMAND...: runs COMMAND (as the book prints it) in
 # the copy, and checks its one test's OUTCOME (passed, failed, or aborted:
 # the test binary killed by SIGABRT; or panicked, for a program with no test
-# harness) and that the output contains PHRASE. loom's messages are kept plain: no source
-# locations (LOOM_LOCATION) and no log (LOOM_LOG).
+# harness; or, for a program that neither panics nor runs a test, "exit
+# status N") and that the output contains PHRASE. loom's messages are kept
+# plain: no source locations (LOOM_LOCATION) and no log (LOOM_LOG).
 expect() {
     local outcome=$1 phrase=$2
     shift 2
-    local log=$copy.log start=$SECONDS
-    (cd "$copy" && env -u LOOM_LOCATION -u LOOM_LOG RUST_BACKTRACE=0 "$@") >"$log" 2>&1 || true
-    local got="without a result (its output follows)"
+    local log=$copy.log start=$SECONDS status=0
+    (cd "$copy" && env -u LOOM_LOCATION -u LOOM_LOG RUST_BACKTRACE=0 "$@") >"$log" 2>&1 || status=$?
+    local got="exit status $status"
     if grep -q '^test result: ok\. 1 passed' "$log"; then
         got=passed
     elif grep -q '^test result: FAILED\. 0 passed; 1 failed' "$log"; then
@@ -232,6 +233,32 @@ exercise_ch15_2() {
     edit src/redis.rs "" $'  redis.call(\'XDEL\', KEYS[1], ARGV[i])\n' ''
     expect failed "left: 3" \
         cargo test --features redis --test redis_queue close_now_hands_back_the_items_never_delivered
+}
+
+# Chapter 15, exercise 3: the parent waits for the child before it starts
+# the thread that reads the pipe. What fits in the pipe still gets through;
+# a megabyte hangs until the example's watchdog kills the child.
+exercise_ch15_3() {
+    copy ch15-3
+    local spawn
+    spawn=$'    let reader = thread::spawn(move || {\n        let mut output = Vec::new();\n        stdout.read_to_end(&mut output).map(|_| output.len())\n    });\n'
+    edit examples/pipe_deadlock.rs "fn reader_thread(" \
+        "$spawn    let status = child.wait()?;"$'\n' "    let status = child.wait()?;"$'\n'"$spawn"
+    expect "exit status 0" "read all 1000 bytes" \
+        cargo run --example pipe_deadlock -- --mode reader-thread --bytes 1000
+    expect "exit status 1" "killed it" cargo run --example pipe_deadlock -- --mode reader-thread
+}
+
+# Chapter 15, exercise 4: the parent joins the reader thread before it waits
+# for the child. Reading to the end of the pipe already waits for the
+# child: no hang.
+exercise_ch15_4() {
+    copy ch15-4
+    local wait=$'    let status = child.wait()?;\n'
+    local join=$'    let read = reader.join().expect("the reader thread panicked")?;\n'
+    edit examples/pipe_deadlock.rs "fn reader_thread(" "$wait$join" "$join$wait"
+    expect "exit status 0" "read all 1048576 bytes" \
+        cargo run --example pipe_deadlock -- --mode reader-thread
 }
 
 # Chapter 7, exercise 1: the broken variant 2, repaired.
