@@ -108,7 +108,8 @@ common=(--redis "redis://127.0.0.1:$port/" --name thumbnails --work "$work"
 start() {
     local name=$1
     shift
-    "$exe" "${common[@]}" "$@" >"$tmp/$name.log" 2>&1 &
+    : >"$tmp/$name.log" # before the wait below can look at it
+    "$exe" "${common[@]}" "$@" >>"$tmp/$name.log" 2>&1 &
     pid[$name]=$!
 }
 # lines_in NAME PATTERN: the lines of NAME's log that match.
