@@ -228,7 +228,6 @@ struct Counts {
     failed: u64,
 }
 
-// ANCHOR: stage
 /// Runs `workers` threads of stage `role`, each with handles of its own on
 /// the input and output queues; `work` turns a job's file into the file
 /// the next stage reads. Once every worker's input has ended, waits until
@@ -268,6 +267,11 @@ fn stage(
             Err(e) => fail(format!("{role}: {e}")),
         }
     }
+    // ANCHOR: finish
+    // Every worker's input has ended. `join` waits until every job ever put
+    // into the input, taken by any process, is done, and a job is marked
+    // done only after its result was put: only then may the next queue be
+    // closed. Every process of the stage closes it; closing is idempotent.
     let finished = broker.open(role).and_then(|input| {
         input.join().map_err(|e| format!("{from}: {e}"))?;
         let output = broker.open(role.next())?;
@@ -276,6 +280,7 @@ fn stage(
     if let Err(e) = finished {
         fail(format!("{role}: {e}"));
     }
+    // ANCHOR_END: finish
     println!(
         "{role} (pid {}): {} images done, {} failed; {from} finished, closed {to}",
         process::id(),
@@ -285,6 +290,7 @@ fn stage(
     i32::from(total.failed > 0)
 }
 
+// ANCHOR: worker
 /// One worker: takes jobs until the input is closed and drained. The
 /// iterator marks a job done when the worker asks for the next one, that
 /// is after its result was put into the next queue.
@@ -328,7 +334,7 @@ fn worker(
     }
     Ok(counts)
 }
-// ANCHOR_END: stage
+// ANCHOR_END: worker
 
 // ANCHOR: sink
 /// The sink: records each image once in `record`, before the job is marked
