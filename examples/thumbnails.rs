@@ -61,7 +61,9 @@ use queuelab::pipeline::{CancelHandle, FailurePolicy, Progress};
 
 #[path = "common/cli.rs"]
 mod cli;
-#[cfg(feature = "redis")]
+// Empty without the feature `redis` (its first line is
+// `#![cfg(feature = "redis")]`), but read, so that cargo rebuilds this
+// example when it changes.
 #[path = "thumbnails/distributed.rs"]
 mod distributed;
 #[path = "thumbnails/http.rs"]

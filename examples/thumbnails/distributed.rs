@@ -32,6 +32,7 @@
 //! every job ever put into it, by any process, is done. So the last process
 //! of a stage to finish closes the next queue, also when another process of
 //! that stage was killed (its jobs are taken over after `--visibility-ms`).
+#![cfg(feature = "redis")]
 
 use std::collections::HashSet;
 use std::fmt;
