@@ -10,7 +10,8 @@
 # waits for the others to finish and checks:
 #   - every process but A exited with status 0;
 #   - the output folder holds exactly one thumbnail per image, no other file;
-#   - the sink's record (WORK/delivered.txt) lists every image exactly once;
+#   - the sink's log says each image was delivered exactly once, and its
+#     record (the Redis set thumbnails-delivered) holds every image;
 #   - the image A held reached the sink twice (A had handed it on; resize B
 #     took it over after the visibility timeout and made it again), and the
 #     sink dropped the repeat.
@@ -148,8 +149,8 @@ while read -r id consumer idle deliveries; do
     item=$(rcli XRANGE "$stream" "$id" "$id" | sed -n 's/.*"image":"\([^"]*\)".*/\1/p')
     say "  $id ${item:-(acked meanwhile)}, consumer $consumer, idle $idle ms, delivered $deliveries time(s)"
 done < <(rcli XPENDING "$stream" queuelab - + 1000 | paste - - - -)
-kill -9 "${pid[resize-A]}"
-wait "${pid[resize-A]}" 2>/dev/null || true
+# (In a group with stderr closed, so that bash does not report the kill.)
+{ kill -9 "${pid[resize-A]}" && wait "${pid[resize-A]}"; } 2>/dev/null || true
 unset 'pid[resize-A]'
 say "killed resize A with SIGKILL"
 
@@ -179,10 +180,14 @@ for thumb in $thumbs; do
     [[ -s $output/$thumb ]] || die "$thumb is empty"
 done
 say "check: $output holds $count thumbnails, one per image, and nothing else"
-delivered=$(sort "$work/delivered.txt")
+delivered=$(lines_in sink '^sink: delivered ' | cut -d' ' -f3 | sort)
 [[ $delivered == "$expected" ]] ||
-    die "delivered.txt does not list every image exactly once: $(diff <(echo "$expected") <(echo "$delivered") | head)"
-say "check: the sink's record lists each of the $count images exactly once"
+    die "the sink's log does not say each image was delivered exactly once: $(diff <(echo "$expected") <(echo "$delivered") | head)"
+recorded=$(rcli SMEMBERS thumbnails-delivered | sort)
+[[ $recorded == "$expected" ]] ||
+    die "the set thumbnails-delivered does not hold every image: $(diff <(echo "$expected") <(echo "$recorded") | head)"
+say "check: the sink's log says each of the $count images was delivered exactly once;" \
+    "the set thumbnails-delivered holds all $count"
 repeats=$(lines_in sink 'dropped a repeat of' | wc -l)
 [[ -n $(lines_in sink "dropped a repeat of $stalled_image\$") ]] ||
     die "the sink never saw a repeat of $stalled_image, which resize A had handed on"

@@ -13,8 +13,8 @@
 //! - **download** copies the image into the shared work folder (`--work`);
 //! - **resize** makes the thumbnail into the work folder, as a PNG file;
 //! - **upload** copies the thumbnail into the output folder;
-//! - **sink** records each image once, in `WORK/delivered.txt`, and drops
-//!   a repeat.
+//! - **sink** records each image once, in the Redis set `NAME-delivered`,
+//!   and drops a repeat.
 //!
 //! A job carries the path of a file, not its bytes: all the processes run on
 //! one machine and share its file system. On separate machines the files
@@ -23,8 +23,8 @@
 //! Delivery is at-least-once: a worker that dies holding a job has it
 //! handed out again, so the same thumbnail can reach the sink twice. Every
 //! stage but the sink is idempotent (it writes the same file again, under
-//! a temporary name and then renamed); the sink keeps the ids it has
-//! recorded and drops a repeat.
+//! a temporary name and then renamed); the sink records the ids in a set
+//! and drops a repeat.
 //!
 //! A stage's process closes its output queue only when its input is
 //! finished: every worker's iterator has ended (the input is closed and
@@ -34,9 +34,8 @@
 //! that stage was killed (its jobs are taken over after `--visibility-ms`).
 #![cfg(feature = "redis")]
 
-use std::collections::HashSet;
 use std::fmt;
-use std::fs::{self, OpenOptions};
+use std::fs;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::process;
@@ -154,7 +153,7 @@ pub fn run(args: Args) -> i32 {
                 write_whole(&dir.join(name), &read(&job.path)?)
             })
         }
-        Role::Sink => sink(&broker, &make_dir(work).join("delivered.txt")),
+        Role::Sink => sink(&broker),
     }
 }
 
@@ -338,35 +337,27 @@ fn worker(
 // ANCHOR_END: worker
 
 // ANCHOR: sink
-/// The sink: records each image once in `record`, before the job is marked
-/// done, and drops a repeat. It reads the ids already in `record` first, so
-/// a sink started again after a crash drops their repeats too.
-fn sink(broker: &Broker, record: &Path) -> i32 {
-    let cannot = |e: io::Error| -> ! { fail(format!("{}: {e}", record.display())) };
-    let mut seen: HashSet<String> = match fs::read_to_string(record) {
-        Ok(text) => text.lines().map(str::to_string).collect(),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => HashSet::new(),
-        Err(e) => cannot(e),
-    };
-    let mut log = OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(record)
-        .unwrap_or_else(|e| cannot(e));
+/// The sink: records each image once, in the Redis set `NAME-delivered`,
+/// before the job is marked done, and drops a repeat. `SADD` answers
+/// whether the id is new, so a sink started again after a crash, or a
+/// second sink, drops a repeat too.
+fn sink(broker: &Broker) -> i32 {
+    let record = format!("{}-delivered", broker.prefix);
+    let mut conn = redis::Client::open(broker.url.as_str())
+        .and_then(|client| client.get_connection())
+        .unwrap_or_else(|e| fail(format!("cannot connect to {}: {e}", broker.url)));
     let from = broker.queue_name(Role::Sink);
     let input = broker.open(Role::Sink).unwrap_or_else(|e| fail(e));
-    println!(
-        "sink (pid {}): {from} -> {}",
-        process::id(),
-        record.display()
-    );
+    println!("sink (pid {}): {from} -> the set {record}", process::id());
     let (mut delivered, mut repeats) = (0, Vec::new());
     for job in &input {
         let job = job.unwrap_or_else(|e| fail(format!("{from}: {e}")));
-        if seen.insert(job.image.clone()) {
-            writeln!(log, "{}", job.image)
-                .and_then(|()| log.sync_data())
-                .unwrap_or_else(|e| cannot(e));
+        let added: i64 = redis::cmd("SADD")
+            .arg(&record)
+            .arg(&job.image)
+            .query(&mut conn)
+            .unwrap_or_else(|e| fail(format!("{record}: {e}")));
+        if added == 1 {
             delivered += 1;
             println!("sink: delivered {} as {}", job.image, job.path.display());
         } else {
