@@ -25,6 +25,13 @@
 //! more times before they give up on it, for flaky I/O. Ctrl-C stops taking
 //! new images and finishes those in flight; a second Ctrl-C drops them.
 //!
+//! With `--redis URL --role ROLE` (built with `--features redis`), this
+//! process runs one stage only, and the queues between the stages live in
+//! Redis: start one process per role, source, download, resize, upload and
+//! sink, on one machine (they share files); any number of them for the
+//! middle three (`examples/thumbnails/distributed.rs`,
+//! `scripts/thumbnails_distributed.sh`).
+//!
 //! With no `--input`, it first draws a set of test images into a folder
 //! under the system's temporary directory (once; later runs reuse them), so
 //! the command runs on a fresh machine. On a terminal, one line per stage
@@ -45,8 +52,8 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use clap::Parser;
 use clap::builder::RangedI64ValueParser;
+use clap::{CommandFactory, Parser};
 use image::{DynamicImage, ImageFormat, Rgb, RgbImage};
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use queuelab::Pipeline;
@@ -54,6 +61,11 @@ use queuelab::pipeline::{CancelHandle, FailurePolicy, Progress};
 
 #[path = "common/cli.rs"]
 mod cli;
+// Empty without the feature `redis` (its first line is
+// `#![cfg(feature = "redis")]`), but read, so that cargo rebuilds this
+// example when it changes.
+#[path = "thumbnails/distributed.rs"]
+mod distributed;
 #[path = "thumbnails/http.rs"]
 mod http;
 
@@ -92,7 +104,8 @@ struct Args {
     #[arg(long, value_name = "N", default_value_t = 128, allow_negative_numbers = true,
           value_parser = RangedI64ValueParser::<u32>::new().range(1..=MAX_SIDE))]
     thumb: u32,
-    /// Workers for download, resize, upload (1 to 256 each) [default: 2,<cores>,2]
+    /// Workers for download, resize, upload (1 to 256 each; with --redis, a
+    /// process uses its role's) [default: 2,<cores>,2]
     #[arg(long, value_name = "D,R,U", value_parser = workers)]
     workers: Option<[usize; 3]>,
     /// Capacity of the queues between stages (1 to 1000000)
@@ -125,6 +138,60 @@ struct Args {
     /// Print the report as JSON instead of a table (needs `--features serde`)
     #[arg(long)]
     json: bool,
+    /// Run one stage of the pipeline as this process, with its queues in the
+    /// Redis server at URL (as redis://127.0.0.1:6379/; needs `--features
+    /// redis`); with --role
+    #[arg(long, value_name = "URL", requires = "role",
+          conflicts_with_all = ["http", "json", "fail_fast", "retries"])]
+    redis: Option<String>,
+    /// With --redis: the stage this process runs; start one process per role
+    /// (any number for download, resize and upload)
+    #[arg(long, value_enum, requires = "redis")]
+    role: Option<Role>,
+    /// With --redis: what the queues' names start with, so that runs on one
+    /// server do not mix
+    #[arg(
+        long,
+        value_name = "NAME",
+        default_value = "thumbnails",
+        requires = "redis"
+    )]
+    name: String,
+    /// With --redis: the folder the stages share for downloaded images and
+    /// thumbnails not yet uploaded [default: a folder named after --name
+    /// under the system's temporary directory]
+    #[arg(long, value_name = "DIR", requires = "redis")]
+    work: Option<PathBuf>,
+    /// With --redis: how long an item may stay taken and not done before
+    /// another worker takes it over, in milliseconds (1 to 3600000)
+    #[arg(long, value_name = "MS", default_value_t = 30_000, requires = "redis",
+          allow_negative_numbers = true,
+          value_parser = RangedI64ValueParser::<u64>::new().range(1..=3_600_000))]
+    visibility_ms: u64,
+    /// With --role download, resize or upload, for a demonstration of a
+    /// killed worker: after N images, a worker hands its next one on and
+    /// then stops before marking it done, holding it until the process is
+    /// killed
+    #[arg(long, value_name = "N", requires = "redis", allow_negative_numbers = true,
+          value_parser = RangedI64ValueParser::<u64>::new().range(0..=1_000_000))]
+    stall_after: Option<u64>,
+}
+
+/// The processes of the pipeline across processes (`--redis`). (Plain
+/// comments on the values: doc comments would switch `--help` to its long
+/// layout.)
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Role {
+    // Puts one job per image into the first queue.
+    Source,
+    // Copies each image into the shared work folder.
+    Download,
+    // Makes each thumbnail, into the shared work folder.
+    Resize,
+    // Copies each thumbnail to the output folder.
+    Upload,
+    // Records each thumbnail once, dropping repeats.
+    Sink,
 }
 
 /// Parses `--workers`: three numbers.
@@ -183,11 +250,7 @@ fn upload(
     out_dir: &Path,
     http: Option<&http::Client>,
 ) -> Result<u64, String> {
-    let mut png = Cursor::new(Vec::new());
-    thumb
-        .write_to(&mut png, ImageFormat::Png)
-        .map_err(|e| e.to_string())?;
-    let png = png.into_inner();
+    let png = png(thumb)?;
     let name = thumb_name(path);
     match http {
         Some(client) => client.put(&name, &png)?,
@@ -199,6 +262,15 @@ fn upload(
     Ok(png.len() as u64)
 }
 // ANCHOR_END: stages
+
+/// The thumbnail encoded as PNG.
+fn png(thumb: &DynamicImage) -> Result<Vec<u8>, String> {
+    let mut png = Cursor::new(Vec::new());
+    thumb
+        .write_to(&mut png, ImageFormat::Png)
+        .map_err(|e| e.to_string())?;
+    Ok(png.into_inner())
+}
 
 /// The name of the file at `path`, for a URL.
 fn file_name(path: &Path) -> Result<&str, String> {
@@ -292,6 +364,52 @@ fn list_images(dir: &Path) -> io::Result<Vec<PathBuf>> {
     Ok(paths)
 }
 
+/// The images of a run and the folder they are in: those in `input`, or,
+/// with no `input`, exactly `count` generated test images (drawn if missing;
+/// older runs may have left more of them in the folder). Says through `say`
+/// which test images it used. Stops the program if there are none, or if two
+/// would make the same thumbnail in `output`.
+fn images(
+    input: Option<PathBuf>,
+    [count, width, height]: [u32; 3],
+    output: &Path,
+    say: impl Fn(String),
+) -> (PathBuf, Vec<PathBuf>) {
+    let (input, paths) = match input {
+        Some(dir) => match list_images(&dir) {
+            Ok(paths) if paths.is_empty() => {
+                fail(format!("no .png, .jpg or .jpeg files in {}", dir.display()))
+            }
+            Ok(paths) => (dir, paths),
+            Err(e) => fail(format!("cannot read {}: {e}", dir.display())),
+        },
+        None => {
+            let dir = work_dir().join(format!("test-images-{width}x{height}"));
+            let started = Instant::now();
+            match generate_test_images(&dir, count, width, height) {
+                Ok(0) => say(format!("using the test images in {}", dir.display())),
+                Ok(n) => say(format!(
+                    "drew {n} test images of {width}x{height} into {} in {:.2} s",
+                    dir.display(),
+                    started.elapsed().as_secs_f64()
+                )),
+                Err(e) => fail(format!("cannot make test images in {}: {e}", dir.display())),
+            }
+            let paths = (0..count).map(|i| test_image_path(&dir, i)).collect();
+            (dir, paths)
+        }
+    };
+    if let Some((first, second)) = same_thumb_name(&paths) {
+        fail(format!(
+            "{} and {} would both make the thumbnail {}: rename one of them",
+            first.display(),
+            second.display(),
+            output.join(thumb_name(second)).display()
+        ));
+    }
+    (input, paths)
+}
+
 /// One line per stage on a terminal (none elsewhere): items done, failed,
 /// the fill of the stage's input queue, and the share of the time its
 /// workers were busy.
@@ -379,7 +497,35 @@ fn fail(message: impl std::fmt::Display) -> ! {
     std::process::exit(1);
 }
 
+/// `--redis`: one stage of the pipeline as this process
+/// (`examples/thumbnails/distributed.rs`).
+#[cfg(feature = "redis")]
+fn distributed(args: Args) -> ! {
+    std::process::exit(distributed::run(args))
+}
+
+#[cfg(not(feature = "redis"))]
+fn distributed(_: Args) -> ! {
+    eprintln!(
+        "error: --redis needs the crate's Redis support: \
+         cargo run --example thumbnails --features redis -- --redis URL --role ROLE"
+    );
+    std::process::exit(2);
+}
+
 fn main() {
+    let args: Args = cli::parse();
+    if args.stall_after.is_some() && matches!(args.role, Some(Role::Source | Role::Sink)) {
+        Args::command()
+            .error(
+                clap::error::ErrorKind::ArgumentConflict,
+                "--stall-after is for the roles download, resize and upload",
+            )
+            .exit();
+    }
+    if args.redis.is_some() {
+        distributed(args);
+    }
     let Args {
         input,
         output,
@@ -395,7 +541,8 @@ fn main() {
         fail_fast,
         retries,
         json,
-    } = cli::parse();
+        ..
+    } = args;
     // With --json, stdout is for the JSON alone; what the job says goes to
     // stderr.
     macro_rules! say {
@@ -413,40 +560,9 @@ fn main() {
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
     let [download_workers, resize_workers, upload_workers] = workers.unwrap_or([2, cores, 2]);
 
-    // With no --input, the job runs on exactly `count` generated test images
-    // (older runs may have left more of them in the folder).
-    let (input, paths) = match input {
-        Some(dir) => match list_images(&dir) {
-            Ok(paths) if paths.is_empty() => {
-                fail(format!("no .png, .jpg or .jpeg files in {}", dir.display()))
-            }
-            Ok(paths) => (dir, paths),
-            Err(e) => fail(format!("cannot read {}: {e}", dir.display())),
-        },
-        None => {
-            let dir = work_dir().join(format!("test-images-{width}x{height}"));
-            let started = Instant::now();
-            match generate_test_images(&dir, count, width, height) {
-                Ok(0) => say!("using the test images in {}", dir.display()),
-                Ok(n) => say!(
-                    "drew {n} test images of {width}x{height} into {} in {:.2} s",
-                    dir.display(),
-                    started.elapsed().as_secs_f64()
-                ),
-                Err(e) => fail(format!("cannot make test images in {}: {e}", dir.display())),
-            }
-            let paths = (0..count).map(|i| test_image_path(&dir, i)).collect();
-            (dir, paths)
-        }
-    };
-    if let Some((first, second)) = same_thumb_name(&paths) {
-        fail(format!(
-            "{} and {} would both make the thumbnail {}: rename one of them",
-            first.display(),
-            second.display(),
-            output.join(thumb_name(second)).display()
-        ));
-    }
+    let (input, paths) = images(input, [count, width, height], &output, |line| {
+        say!("{line}")
+    });
     if let Err(e) = fs::create_dir_all(&output) {
         fail(format!("cannot create {}: {e}", output.display()));
     }

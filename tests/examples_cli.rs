@@ -83,6 +83,12 @@ const EXAMPLES: [(&str, &[&str]); 8] = [
             "--port",
             "--fail-fast",
             "--json",
+            "--redis",
+            "--role",
+            "--name",
+            "--work",
+            "--visibility-ms",
+            "--stall-after",
             "--latency-ms",
             "--retries",
         ],
@@ -783,5 +789,51 @@ fn thumbnails_json_without_the_serde_feature_says_how_to_build_it() {
     let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("--features serde"), "{stderr}");
+    assert!(stdout.is_empty(), "it ran anyway:\n{stdout}");
+}
+
+/// `--redis URL --role ROLE` runs one stage of the thumbnails pipeline as
+/// this process: each flag needs the other, `--redis` does not go with
+/// `--http`, a role must be one of the five, and `--stall-after` (a worker
+/// that stops holding an image, for the kill demonstration) is refused for
+/// the source and the sink, which have no worker to stall. Each is a usage
+/// error before anything connects.
+#[test]
+fn thumbnails_redis_flags_are_checked_before_anything_connects() {
+    let url = "redis://127.0.0.1:1/";
+    assert_refused("thumbnails", &["--role", "sink"], "--redis <URL>");
+    assert_refused("thumbnails", &["--redis", url], "--role <ROLE>");
+    assert_refused(
+        "thumbnails",
+        &["--redis", url, "--role", "sink", "--http"],
+        "'--redis <URL>' cannot be used with '--http'",
+    );
+    assert_refused(
+        "thumbnails",
+        &["--redis", url, "--role", "middle"],
+        "invalid value 'middle' for '--role <ROLE>'",
+    );
+    for role in ["source", "sink"] {
+        assert_refused(
+            "thumbnails",
+            &["--redis", url, "--role", role, "--stall-after", "1"],
+            "--stall-after is for the roles download, resize and upload",
+        );
+    }
+}
+
+/// `--redis` needs `queuelab::redis`, behind the crate's `redis` feature:
+/// without it the example says how to build it and exits with 2 before
+/// anything runs.
+#[cfg(not(feature = "redis"))]
+#[test]
+fn thumbnails_redis_without_the_redis_feature_says_how_to_build_it() {
+    let out = run(
+        "thumbnails",
+        &["--redis", "redis://127.0.0.1:1/", "--role", "sink"],
+    );
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("--features redis"), "{stderr}");
     assert!(stdout.is_empty(), "it ran anyway:\n{stdout}");
 }
