@@ -18,7 +18,6 @@ mod common;
 mod redis_server;
 
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
@@ -50,34 +49,21 @@ impl Server {
         Server::start_with(false)
     }
 
-    /// Starts a server on a free loopback port, with an append-only file
-    /// written at every command if `appendonly`, and returns once it
-    /// accepts connections. A port taken between the look-up and the start
-    /// makes the server exit; then another port is tried.
+    /// Starts a server on a free loopback port (see `redis_server::start`),
+    /// with an append-only file written at every command if `appendonly`,
+    /// and returns once it accepts connections.
     fn start_with(appendonly: bool) -> Server {
-        for _ in 0..5 {
-            let port = TcpListener::bind("127.0.0.1:0")
-                .and_then(|l| l.local_addr())
-                .expect("no free loopback port")
-                .port();
-            let dir =
-                std::env::temp_dir().join(format!("queuelab-redis-{}-{port}", std::process::id()));
-            std::fs::create_dir_all(&dir).unwrap();
-            if let Some(child) = spawn_server(port, &dir, appendonly) {
-                let child = Mutex::new(child);
-                let process = Process {
-                    child,
-                    port,
-                    dir,
-                    appendonly,
-                };
-                return Server {
-                    process: Arc::new(process),
-                };
-            }
-            let _ = std::fs::remove_dir_all(&dir);
+        let (child, port, dir) = redis_server::start("redis-server", "queuelab-redis", appendonly)
+            .expect("cannot start redis-server: install it (apt-get install redis-server)");
+        let process = Process {
+            child: Mutex::new(child),
+            port,
+            dir,
+            appendonly,
+        };
+        Server {
+            process: Arc::new(process),
         }
-        panic!("redis-server did not start on any of five ports");
     }
 
     fn url(&self) -> String {
