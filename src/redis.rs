@@ -558,11 +558,13 @@ impl Keys {
 /// stream, group, closed flag and capacity. The first command of a handle
 /// that then fails with `NOGROUP` makes the stream and group again (and
 /// stores the capacity again) as [`open`](RedisQueueBuilder::open) does,
-/// and runs once more. The queue goes on empty and open: items put before
+/// and runs once more. (A group made again over a stream that was kept
+/// hands the stream's entries out again from the first: at-least-once.)
+/// The queue goes on empty and open: items put before
 /// the restart and not yet done are gone with the server, a close made
 /// before it is forgotten, and `join` waits only for items put after it.
 /// A `task_done` for an item taken before the restart acks nothing and
-/// returns `Ok`. Run the server with an append-only file to keep them.
+/// returns `Ok`. A server with an append-only file keeps the queue.
 ///
 /// ```no_run
 /// use queuelab::redis::RedisQueue;

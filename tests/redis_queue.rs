@@ -7,8 +7,8 @@
 //! ends, also when it fails: [`Server`] kills and waits in `Drop`. Every
 //! test runs under `within_deadline`, so a hang fails it instead of CI.
 //!
-//! One test kills its server and starts it again, with an append-only file
-//! written at every command. One test runs a consumer in another OS
+//! Two tests kill their server and start it again: one with an append-only
+//! file written at every command, one without persistence. One test runs a consumer in another OS
 //! process: this test binary again, running only the ignored test
 //! `child_consumer`, which does nothing unless the parent set
 //! `QUEUELAB_CHILD_REDIS_URL`.

@@ -312,7 +312,8 @@ fn task_done_called_too_often_is_an_error_and_changes_nothing() {
 }
 
 // RedisQueue's `task_done` acks the oldest item its handle took, also one
-// that an iterator of the handle holds: the misuse is not refused there.
+// that an iterator of the handle holds: the misuse is not refused there
+// (and RedisQueue has no `close_on_drop` guard).
 in_process_cases! {
 /// The habit of a `get` loop, carried into a `for` loop: the iterator marks
 /// each item itself, so an extra `task_done` is refused instead of spending
@@ -826,7 +827,7 @@ fn every_error_that_holds_an_item_hands_it_back() {
 
 // Items that are not `Serialize` (RedisQueue's items cross the wire as
 // JSON), and the in-process queues' `Debug` (a snapshot taken under their
-// lock; RedisQueue's names its stream and consumer).
+// lock; RedisQueue's shows its name and consumer).
 in_process_cases! {
 /// An item type that implements neither `Debug` nor `PartialEq`.
 struct Opaque;
@@ -910,7 +911,6 @@ fn debug_formatting_does_not_hold_the_lock_while_writing() {
 
 // RedisQueue has no `close_on_drop` guard.
 in_process_cases! {
-
 /// A producer that panics before `close` leaves its consumers waiting for
 /// ever, and `thread::scope` with them. With a `close_on_drop` guard the
 /// panic closes the queue: the consumers drain and end, and the panic
@@ -970,7 +970,6 @@ fn a_close_on_drop_guard_closes_on_an_early_return() {
 
 // Items that are not `Serialize`: `Opaque` again.
 in_process_cases! {
-
 #[test]
 fn a_panic_from_unwrap_names_the_error() {
     let q = unbounded();
