@@ -6,7 +6,8 @@
 //! The cases call the in-process signatures (`put` returns
 //! `Result<(), Closed<T>>`, `get` returns `Option<T>`...). [`ClosableQueue`]
 //! below has them: it wraps a `RedisQueue` and turns a broker failure into a
-//! panic that names it. Each queue has a stream of its own, on one server
+//! panic that names it, and a wait longer than a minute into a panic that
+//! says it hung. Each queue has a stream of its own, on one server
 //! for the whole test binary (started by the first case that needs it, and
 //! stopped when the binary exits). The cases whose contract differs on a
 //! broker sit inside `in_process_cases!`, which this driver defines to leave
@@ -103,6 +104,17 @@ fn failed(call: &str, failure: impl Display) -> ! {
     panic!("RedisQueue::{call} failed: {failure}")
 }
 
+/// The longest the adapter lets a put, get or join wait, whatever time
+/// limit the case gave (its `LONG` is an hour): a queue that never wakes
+/// its waiter fails the case instead of hanging the run. (An iterator's
+/// wait has no such limit.)
+const HUNG: Duration = Duration::from_secs(60);
+
+/// Panics for a wait that reached [`HUNG`].
+fn hung(call: &str) -> ! {
+    panic!("RedisQueue::{call} hung: it waited {HUNG:?}")
+}
+
 /// A `RedisQueue` with the in-process `ClosableQueue`'s signatures, on a
 /// stream of its own.
 pub struct ClosableQueue<T>(RedisQueue<T>);
@@ -130,9 +142,10 @@ impl<T> ClosableQueue<T> {
 
 impl<T: Serialize + DeserializeOwned> ClosableQueue<T> {
     pub fn put(&self, item: T) -> Result<(), Closed<T>> {
-        match self.0.put(item) {
+        match self.0.put_timeout(item, HUNG) {
             Ok(()) => Ok(()),
             Err(PutError::Closed(item)) => Err(Closed(item)),
+            Err(PutError::Timeout(_)) => hung("put"),
             Err(other) => failed("put", other),
         }
     }
@@ -147,8 +160,9 @@ impl<T: Serialize + DeserializeOwned> ClosableQueue<T> {
     }
 
     pub fn put_timeout(&self, item: T, timeout: Duration) -> Result<(), PutTimeoutError<T>> {
-        match self.0.put_timeout(item, timeout) {
+        match self.0.put_timeout(item, timeout.min(HUNG)) {
             Ok(()) => Ok(()),
+            Err(PutError::Timeout(_)) if timeout > HUNG => hung("put_timeout"),
             Err(PutError::Timeout(item)) => Err(PutTimeoutError::Timeout(item)),
             Err(PutError::Closed(item)) => Err(PutTimeoutError::Closed(item)),
             Err(other) => failed("put_timeout", other),
@@ -156,7 +170,12 @@ impl<T: Serialize + DeserializeOwned> ClosableQueue<T> {
     }
 
     pub fn get(&self) -> Option<T> {
-        self.0.get().unwrap_or_else(|f| failed("get", f))
+        match self.0.get_timeout(HUNG) {
+            Ok(item) => Some(item),
+            Err(GetError::Closed) => None,
+            Err(GetError::Timeout) => hung("get"),
+            Err(other) => failed("get", other),
+        }
     }
 
     pub fn try_get(&self) -> Result<T, TryGetError> {
@@ -169,8 +188,9 @@ impl<T: Serialize + DeserializeOwned> ClosableQueue<T> {
     }
 
     pub fn get_timeout(&self, timeout: Duration) -> Result<T, GetTimeoutError> {
-        match self.0.get_timeout(timeout) {
+        match self.0.get_timeout(timeout.min(HUNG)) {
             Ok(item) => Ok(item),
+            Err(GetError::Timeout) if timeout > HUNG => hung("get_timeout"),
             Err(GetError::Timeout) => Err(GetTimeoutError::Timeout),
             Err(GetError::Closed) => Err(GetTimeoutError::Closed),
             Err(other) => failed("get_timeout", other),
@@ -214,7 +234,11 @@ impl<T: Serialize + DeserializeOwned> ClosableQueue<T> {
     }
 
     pub fn join(&self) {
-        self.0.join().unwrap_or_else(|f| failed("join", f))
+        match self.0.join_timeout(HUNG) {
+            Ok(true) => {}
+            Ok(false) => hung("join"),
+            Err(f) => failed("join", f),
+        }
     }
 
     pub fn unfinished_tasks(&self) -> usize {
