@@ -25,7 +25,6 @@
 //! ```
 
 use std::error::Error;
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::Child;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -215,21 +214,9 @@ impl Server {
             "redis-server is not on PATH: install it (Debian: apt-get install redis-server) \
              or pass --redis-url",
         )?;
-        for _ in 0..5 {
-            let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
-            let dir = std::env::temp_dir().join(format!(
-                "queuelab-redis-throughput-{}-{port}",
-                std::process::id()
-            ));
-            std::fs::create_dir_all(&dir)?;
-            let child = redis_server::spawn(&exe, port, &dir, false)
-                .map_err(|e| format!("cannot run {}: {e}", exe.display()))?;
-            if let Some(child) = child {
-                return Ok(Server { child, dir, port });
-            }
-            let _ = std::fs::remove_dir_all(&dir);
-        }
-        Err("redis-server did not start on any of five ports".into())
+        let (child, port, dir) = redis_server::start(&exe, "queuelab-redis-throughput", false)
+            .map_err(|e| format!("cannot start {}: {e}", exe.display()))?;
+        Ok(Server { child, dir, port })
     }
 
     fn url(&self) -> String {

@@ -109,6 +109,9 @@ const POLL: Duration = Duration::from_millis(10);
 const GROUP: &str = "queuelab";
 /// The field of a stream entry that holds the item, as JSON.
 const FIELD: &str = "item";
+/// The cursor of `XAUTOCLAIM` that starts at the beginning of the pending
+/// list, and that it returns at the end of it.
+const START: &str = "0-0";
 
 // ANCHOR: put_script
 /// Puts an item unless the queue is closed or full, atomically.
@@ -127,19 +130,19 @@ return 'ok'
 
 // ANCHOR: take_script
 /// One try at taking an entry, without waiting: first an entry pending
-/// longer than the visibility timeout (any consumer's), then a new one.
-/// Returns the entry `{id, {field, value...}}`, or 'closed' when closed,
-/// nothing is undelivered and no other consumer holds an entry, or
-/// 'empty'. KEYS: stream, closed. ARGV: group, consumer, min idle ms.
+/// longer than the visibility timeout (any consumer's), looked for in the
+/// next few entries of the pending list from the handle's cursor on, then
+/// a new one. Returns `{cursor, taken}`: the cursor where the next try
+/// goes on ('0-0': the list was looked at to its end), and the entry
+/// `{id, {field, value...}}`, or 'closed' when closed, nothing is
+/// undelivered and no other consumer holds an entry, or 'empty'.
+/// KEYS: stream, closed. ARGV: group, consumer, min idle ms, cursor.
 const TAKE: &str = r"
-local cursor = '0-0'
-repeat
-  local claimed = redis.call('XAUTOCLAIM', KEYS[1], ARGV[1], ARGV[2], ARGV[3], cursor, 'COUNT', 1)
-  if #claimed[2] > 0 then return claimed[2][1] end
-  cursor = claimed[1]
-until cursor == '0-0'
+local claimed = redis.call('XAUTOCLAIM', KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4], 'COUNT', 1)
+local cursor = claimed[1]
+if #claimed[2] > 0 then return {cursor, claimed[2][1]} end
 local new = redis.call('XREADGROUP', 'GROUP', ARGV[1], ARGV[2], 'COUNT', 1, 'STREAMS', KEYS[1], '>')
-if new then return new[1][2][1] end
+if new then return {cursor, new[1][2][1]} end
 if redis.call('EXISTS', KEYS[2]) == 1 then
   local own = 0
   local holders = redis.call('XPENDING', KEYS[1], ARGV[1])[4]
@@ -148,11 +151,21 @@ if redis.call('EXISTS', KEYS[2]) == 1 then
       if h[1] == ARGV[2] then own = tonumber(h[2]) end
     end
   end
-  if redis.call('XLEN', KEYS[1]) - own == 0 then return 'closed' end
+  if redis.call('XLEN', KEYS[1]) - own == 0 then return {cursor, 'closed'} end
 end
-return 'empty'
+return {cursor, 'empty'}
 ";
 // ANCHOR_END: take_script
+
+/// Removes a consumer from the group if it holds no entry, in one step: a
+/// dropped handle's consumer. Returns 1 if it was removed. A group that is
+/// gone (a server restarted without persistence) is left alone.
+/// KEYS: stream. ARGV: group, consumer.
+const FORGET: &str = r"
+local held = redis.pcall('XPENDING', KEYS[1], ARGV[1], '-', '+', 1, ARGV[2])
+if held.err or #held > 0 then return 0 end
+return redis.call('XGROUP', 'DELCONSUMER', KEYS[1], ARGV[1], ARGV[2])
+";
 
 /// Closes, and takes every entry not yet delivered into this consumer's
 /// pending list. KEYS: stream, closed. ARGV: group, consumer.
@@ -466,13 +479,8 @@ impl<T> RedisQueueBuilder<T> {
         let client = Client::open(self.url.as_str())?;
         let mut conn = client.get_connection_with_timeout(CONNECT_TIMEOUT)?;
         let keys = Keys::new(&self.name);
-        let asked = self.capacity.map_or("none".to_string(), |c| c.to_string());
-        let stored: String = Script::new(OPEN)
-            .key(&keys.stream)
-            .key(&keys.capacity)
-            .arg(GROUP)
-            .arg(&asked)
-            .invoke(&mut conn)?;
+        let asked = capacity_arg(self.capacity);
+        let stored = create(&mut conn, &keys, &asked)?;
         if stored != asked {
             return Err(Failure::CapacityMismatch {
                 stored: stored.parse().ok(),
@@ -485,6 +493,7 @@ impl<T> RedisQueueBuilder<T> {
             client,
             idle: Mutex::new(vec![conn]),
             taken: Mutex::new(VecDeque::new()),
+            cursor: Mutex::new(START.to_string()),
             keys,
             name: self.name,
             capacity: self.capacity,
@@ -496,6 +505,23 @@ impl<T> RedisQueueBuilder<T> {
 
 /// How long connecting may take before it is a failure.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// A capacity as the `OPEN` script stores it: the number, or 'none'.
+fn capacity_arg(capacity: Option<usize>) -> String {
+    capacity.map_or("none".to_string(), |c| c.to_string())
+}
+
+/// Creates the stream and its group if missing (the `OPEN` script), stores
+/// `capacity` (see [`capacity_arg`]) if no capacity is stored, and returns
+/// the stored one.
+fn create(conn: &mut Connection, keys: &Keys, capacity: &str) -> ::redis::RedisResult<String> {
+    Script::new(OPEN)
+        .key(&keys.stream)
+        .key(&keys.capacity)
+        .arg(GROUP)
+        .arg(capacity)
+        .invoke(conn)
+}
 
 /// The names of a queue's keys.
 #[derive(Debug)]
@@ -524,7 +550,21 @@ impl Keys {
 /// after the visibility timeout: it comes out when it is claimed. Items a
 /// handle took and did not mark done when it is dropped (or its process
 /// dies) stay pending, and are claimed by other handles' gets after the
-/// visibility timeout.
+/// visibility timeout. A dropped handle removes its consumer from the
+/// group (`XGROUP DELCONSUMER`) when it holds no entry, and leaves it
+/// otherwise, so that its entries stay pending and can be claimed.
+///
+/// A server restarted without persistence has forgotten the queue: its
+/// stream, group, closed flag and capacity. The first command of a handle
+/// that then fails with `NOGROUP` makes the stream and group again (and
+/// stores the capacity again) as [`open`](RedisQueueBuilder::open) does,
+/// and runs once more. (A group made again over a stream that was kept
+/// hands the stream's entries out again from the first: at-least-once.)
+/// The queue goes on empty and open: items put before
+/// the restart and not yet done are gone with the server, a close made
+/// before it is forgotten, and `join` waits only for items put after it.
+/// A `task_done` for an item taken before the restart acks nothing and
+/// returns `Ok`. A server with an append-only file keeps the queue.
 ///
 /// ```no_run
 /// use queuelab::redis::RedisQueue;
@@ -542,6 +582,9 @@ pub struct RedisQueue<T> {
     /// The ids of the entries this handle's gets returned and no
     /// `task_done` has acked yet, oldest first.
     taken: Mutex<VecDeque<String>>,
+    /// Where this handle's next look for an entry to claim starts in the
+    /// pending list: see [`get_until`](Self::get_until).
+    cursor: Mutex<String>,
     consumer: String,
     keys: Keys,
     name: String,
@@ -588,16 +631,26 @@ impl<T> RedisQueue<T> {
     /// Runs `f` on a connection of the pool (or a new one), and puts the
     /// connection back only if `f` succeeded. The pool's lock is held only
     /// to take or return a connection.
+    ///
+    /// When `f` fails with `NOGROUP` (the server lost the stream or its
+    /// group: it was restarted without persistence), makes them again as
+    /// [`open`](RedisQueueBuilder::open) does, and runs `f` once more.
     fn with_conn<R>(
         &self,
-        f: impl FnOnce(&mut Connection) -> ::redis::RedisResult<R>,
+        f: impl Fn(&mut Connection) -> ::redis::RedisResult<R>,
     ) -> Result<R, Failure> {
         let taken = self.idle.lock().pop();
         let mut conn = match taken {
             Some(conn) => conn,
             None => self.client.get_connection_with_timeout(CONNECT_TIMEOUT)?,
         };
-        let result = f(&mut conn)?;
+        let result = match f(&mut conn) {
+            Err(e) if e.code() == Some("NOGROUP") => {
+                create(&mut conn, &self.keys, &capacity_arg(self.capacity))?;
+                f(&mut conn)?
+            }
+            other => other?,
+        };
         self.idle.lock().push(conn);
         Ok(result)
     }
@@ -919,12 +972,25 @@ impl<T: Serialize + DeserializeOwned> RedisQueue<T> {
     }
 
     /// The gets: `deadline` `None` waits for ever (also a time limit too
-    /// large for an `Instant`). Each round tries once
-    /// without waiting (a script), then blocks in `XREADGROUP` for at most
-    /// one slice, so that a close or an item to claim is noticed.
+    /// large for an `Instant`). Each round tries once without waiting (a
+    /// script), then blocks in `XREADGROUP` for at most one slice, so that
+    /// a close or an item to claim is noticed.
+    ///
+    /// Each try looks at a few entries of the pending list for one to
+    /// claim (`XAUTOCLAIM ... COUNT 1` looks at up to ten), starting at
+    /// this handle's cursor, and keeps the cursor it returns for the next
+    /// try, of this get or the next one; at the end of the list the cursor
+    /// is `0-0` again. So a get costs a few entries of the list, not a walk
+    /// over all of it, and what the cursor guarantees is this: an entry
+    /// pending longer than the visibility timeout is claimed within one
+    /// pass of the cursor over the list. A get that finds nothing does not
+    /// block until the pass is over, so a waiting get finishes its pass in
+    /// back-to-back tries. Threads sharing the handle share the cursor; an
+    /// entry one of them skips is looked at in the next pass.
     fn get_until(&self, deadline: Option<Instant>) -> Result<T, GetError> {
         let min_idle = self.visibility_timeout.as_millis().min(i64::MAX as u128) as u64;
         loop {
+            let cursor = self.cursor.lock().clone();
             let taken = self.with_conn(|c| {
                 let reply: Value = Script::new(TAKE)
                     .key(&self.keys.stream)
@@ -932,10 +998,14 @@ impl<T: Serialize + DeserializeOwned> RedisQueue<T> {
                     .arg(GROUP)
                     .arg(&self.consumer)
                     .arg(min_idle)
+                    .arg(&cursor)
                     .invoke(c)?;
                 Ok(parse_taken(reply))
             });
-            match taken.map_err(GetError::Failed)? {
+            let (next, taken) = taken.map_err(GetError::Failed)?;
+            let passing = next != START;
+            *self.cursor.lock() = next;
+            match taken {
                 Taken::Entry(id, fields) => return self.decode(id, fields),
                 Taken::Closed => return Err(GetError::Closed),
                 Taken::Empty => {}
@@ -950,6 +1020,9 @@ impl<T: Serialize + DeserializeOwned> RedisQueue<T> {
                     left.min(SLICE)
                 }
             };
+            if passing {
+                continue; // the rest of the pending list first
+            }
             let read = self.with_conn(|c| {
                 let reply: Value = ::redis::cmd("XREADGROUP")
                     .arg("GROUP")
@@ -1064,6 +1137,26 @@ impl<T: Serialize + DeserializeOwned> RedisQueue<T> {
     }
 }
 
+/// Removes this handle's consumer from the group when it holds no entry,
+/// so that consumers of handles long gone do not pile up in the group
+/// (`XINFO CONSUMERS`). A consumer that holds entries is kept: removing it
+/// would drop its entries from the pending list, and their items would be
+/// lost; they are claimed by other handles after the visibility timeout.
+/// The check and the removal are one script; and no other handle ever
+/// gives entries to this consumer, so what it holds can only go down. A
+/// failure (the server is gone) leaves the consumer behind, nothing else.
+impl<T> Drop for RedisQueue<T> {
+    fn drop(&mut self) {
+        let _ = self.with_conn(|c| {
+            Script::new(FORGET)
+                .key(&self.keys.stream)
+                .arg(GROUP)
+                .arg(&self.consumer)
+                .invoke::<i64>(c)
+        });
+    }
+}
+
 /// Reads a `T` out of an entry's fields, or says why not.
 fn decode_fields<T: DeserializeOwned>(fields: &[Value]) -> Result<T, String> {
     let mut pairs = fields.chunks(2);
@@ -1078,13 +1171,23 @@ fn decode_fields<T: DeserializeOwned>(fields: &[Value]) -> Result<T, String> {
     }
 }
 
-/// Reads the reply of the `TAKE` script.
-fn parse_taken(reply: Value) -> Taken {
-    match reply {
-        Value::BulkString(ref s) if s == b"closed" => Taken::Closed,
-        Value::Array(_) => parse_entry(reply),
+/// Reads the reply of the `TAKE` script: the next cursor, and what it
+/// found.
+fn parse_taken(reply: Value) -> (String, Taken) {
+    let Value::Array(parts) = reply else {
+        return (START.to_string(), Taken::Empty);
+    };
+    let mut parts = parts.into_iter();
+    let cursor = match parts.next() {
+        Some(Value::BulkString(id)) => String::from_utf8_lossy(&id).into_owned(),
+        _ => START.to_string(),
+    };
+    let taken = match parts.next() {
+        Some(Value::BulkString(s)) if s == b"closed" => Taken::Closed,
+        Some(entry @ Value::Array(_)) => parse_entry(entry),
         _ => Taken::Empty,
-    }
+    };
+    (cursor, taken)
 }
 
 /// Reads the reply of `XREADGROUP ... COUNT 1`: `nil` or

@@ -9,7 +9,9 @@
 //! `step7::cases::*` on `queue::list::ClosableQueue` (step 7, without the
 //! cases where the bound is the point: `bounded_cases!`), and
 //! `root_bounded::cases::*` and `root_unbounded::cases::*` on the crate
-//! root's `ClosableQueue`, made bounded and unbounded. What does not depend
+//! root's `ClosableQueue`, made bounded and unbounded. (`redis_contract.rs`
+//! runs them on `redis::RedisQueue` too, without the cases inside
+//! `in_process_cases!`.) What does not depend
 //! on the queue (error messages, auto traits of every queue, which step the
 //! crate root picks) is checked once, in this file.
 //!
@@ -19,7 +21,6 @@
 
 mod common;
 
-use std::any::Any;
 use std::cell::Cell;
 use std::panic::{self, RefUnwindSafe, UnwindSafe};
 use std::time::Duration;
@@ -30,10 +31,19 @@ use queuelab::{
     TaskDoneError, TryGetError, TryPutError,
 };
 
+use common::{assert_zero_capacity_panic, panic_message};
+
 /// Wraps the shared cases where the bound is the point: the drivers of the
 /// steps that have a bound keep them; step 7's driver defines its own, which
 /// leaves them out.
 macro_rules! bounded_cases {
+    ($($case:item)*) => { $($case)* };
+}
+
+/// Wraps the shared cases whose contract holds for the in-process queues
+/// only (each group says why); the driver of `RedisQueue` in
+/// `redis_contract.rs` defines its own, which leaves them out.
+macro_rules! in_process_cases {
     ($($case:item)*) => { $($case)* };
 }
 
@@ -193,31 +203,6 @@ fn the_root_queue_made_bounded_runs_on_the_ring() {
         queuelab::ClosableQueue::<u8>::bounded(3).capacity(),
         Some(3)
     );
-}
-
-/// The text of a panic payload (`panic!` gives a `&str` or a `String`).
-fn panic_message(payload: &(dyn Any + Send)) -> String {
-    if let Some(s) = payload.downcast_ref::<&str>() {
-        s.to_string()
-    } else {
-        payload
-            .downcast_ref::<String>()
-            .cloned()
-            .unwrap_or_default()
-    }
-}
-
-/// Checks that making a queue of capacity 0 panicked, with a message that
-/// says what is wrong and why 0 is refused.
-fn assert_zero_capacity_panic<Q>(made: std::thread::Result<Q>) {
-    let Err(payload) = made else {
-        panic!("a queue of capacity 0 was made");
-    };
-    let message = panic_message(&*payload);
-    assert!(message.contains("capacity must be at least 1"), "{message}");
-    // It says why 0 is refused: the two meanings other libraries give it.
-    assert!(message.contains("unbounded"), "{message}");
-    assert!(message.contains("rendezvous"), "{message}");
 }
 
 #[test]

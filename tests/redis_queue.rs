@@ -7,8 +7,8 @@
 //! ends, also when it fails: [`Server`] kills and waits in `Drop`. Every
 //! test runs under `within_deadline`, so a hang fails it instead of CI.
 //!
-//! One test kills its server and starts it again, with an append-only file
-//! written at every command. One test runs a consumer in another OS
+//! Two tests kill their server and start it again: one with an append-only
+//! file written at every command, one without persistence. One test runs a consumer in another OS
 //! process: this test binary again, running only the ignored test
 //! `child_consumer`, which does nothing unless the parent set
 //! `QUEUELAB_CHILD_REDIS_URL`.
@@ -18,7 +18,6 @@ mod common;
 mod redis_server;
 
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
@@ -50,34 +49,21 @@ impl Server {
         Server::start_with(false)
     }
 
-    /// Starts a server on a free loopback port, with an append-only file
-    /// written at every command if `appendonly`, and returns once it
-    /// accepts connections. A port taken between the look-up and the start
-    /// makes the server exit; then another port is tried.
+    /// Starts a server on a free loopback port (see `redis_server::start`),
+    /// with an append-only file written at every command if `appendonly`,
+    /// and returns once it accepts connections.
     fn start_with(appendonly: bool) -> Server {
-        for _ in 0..5 {
-            let port = TcpListener::bind("127.0.0.1:0")
-                .and_then(|l| l.local_addr())
-                .expect("no free loopback port")
-                .port();
-            let dir =
-                std::env::temp_dir().join(format!("queuelab-redis-{}-{port}", std::process::id()));
-            std::fs::create_dir_all(&dir).unwrap();
-            if let Some(child) = spawn_server(port, &dir, appendonly) {
-                let child = Mutex::new(child);
-                let process = Process {
-                    child,
-                    port,
-                    dir,
-                    appendonly,
-                };
-                return Server {
-                    process: Arc::new(process),
-                };
-            }
-            let _ = std::fs::remove_dir_all(&dir);
+        let (child, port, dir) = redis_server::start("redis-server", "queuelab-redis", appendonly)
+            .expect("cannot start redis-server: install it (apt-get install redis-server)");
+        let process = Process {
+            child: Mutex::new(child),
+            port,
+            dir,
+            appendonly,
+        };
+        Server {
+            process: Arc::new(process),
         }
-        panic!("redis-server did not start on any of five ports");
     }
 
     fn url(&self) -> String {
@@ -421,6 +407,120 @@ fn a_server_killed_and_restarted_with_its_append_only_file_loses_nothing() {
             q.task_done().unwrap();
         }
         assert!(q.join_timeout(Duration::ZERO).unwrap());
+    });
+}
+
+/// A server restarted without persistence has forgotten the stream, its
+/// group and the closed flag. A handle opened before makes the group again
+/// on the `NOGROUP` error and goes on: the queue is empty and open, the
+/// items of before the restart are gone with the server.
+#[test]
+fn a_server_restarted_without_persistence_gets_its_group_back() {
+    let server = Server::start();
+    let url = server.url();
+    let process = server.process();
+    within_deadline(move || {
+        let q = RedisQueue::builder(&url, "q").bounded(4).open().unwrap();
+        q.put(1u32).unwrap();
+        q.put(2).unwrap();
+        assert_eq!(q.get().unwrap(), Some(1)); // delivered, not acked
+        q.close().unwrap();
+        process.restart();
+        // The handle's connection broke with the server: the first call may
+        // fail; the next one connects again.
+        if let Err(err) = q.len() {
+            assert!(
+                matches!(err, Failure::Redis(_)),
+                "len after a restart: {err:?}"
+            );
+        }
+        assert_eq!(q.len().unwrap(), 0);
+        assert!(matches!(q.try_get(), Err(GetError::Empty)));
+        assert!(
+            !q.is_closed().unwrap(),
+            "the closed flag is gone with the server"
+        );
+        q.put(3).unwrap();
+        assert_eq!(q.get().unwrap(), Some(3));
+        // Item 1 is gone: its mark acks nothing. Then item 3 is done.
+        q.task_done().unwrap();
+        assert_eq!(q.unfinished_tasks().unwrap(), 1);
+        q.task_done().unwrap();
+        assert!(q.join_timeout(Duration::ZERO).unwrap());
+        // The group was made again, and other handles read in it.
+        let mut conn = raw(&url);
+        let groups: Vec<redis::Value> = redis::cmd("XINFO")
+            .arg("GROUPS")
+            .arg(STREAM)
+            .query(&mut conn)
+            .unwrap();
+        assert_eq!(groups.len(), 1);
+        // And a handle with the old capacity still opens: it was stored again.
+        let other = RedisQueue::<u32>::builder(&url, "q").bounded(4).open();
+        assert!(other.is_ok(), "{other:?}");
+    });
+}
+
+/// The names of the consumers of the queue's group, and how many entries
+/// each holds (`XINFO CONSUMERS`).
+fn consumers(conn: &mut redis::Connection) -> Vec<(String, u64)> {
+    let infos: Vec<std::collections::HashMap<String, redis::Value>> = redis::cmd("XINFO")
+        .arg("CONSUMERS")
+        .arg(STREAM)
+        .arg("queuelab")
+        .query(conn)
+        .unwrap();
+    let mut found: Vec<(String, u64)> = infos
+        .iter()
+        .map(|info| {
+            let name: String = redis::from_redis_value_ref(&info["name"]).unwrap();
+            let pending: u64 = redis::from_redis_value_ref(&info["pending"]).unwrap();
+            (name, pending)
+        })
+        .collect();
+    found.sort();
+    found
+}
+
+/// A dropped handle removes its consumer from the group when it holds no
+/// entry; one that holds an entry stays listed, so that the entry is not
+/// lost and can be claimed.
+#[test]
+fn a_dropped_handle_removes_its_consumer_only_when_it_holds_nothing() {
+    let server = Server::start();
+    let url = server.url();
+    within_deadline(move || {
+        let mut conn = raw(&url);
+        let idle = open::<u32>(&url, "q");
+        let holder = open::<u32>(&url, "q");
+        holder.put(1).unwrap();
+        holder.put(2).unwrap();
+        // A consumer is made by its first read that delivers an entry.
+        assert_eq!(idle.get().unwrap(), Some(1));
+        idle.task_done().unwrap();
+        assert_eq!(holder.get().unwrap(), Some(2));
+        let both = consumers(&mut conn);
+        assert_eq!(both.len(), 2, "{both:?}");
+        let held: Vec<_> = both.iter().filter(|(_, p)| *p == 1).cloned().collect();
+        assert_eq!(held.len(), 1, "{both:?}");
+        drop(idle);
+        assert_eq!(
+            consumers(&mut conn),
+            held,
+            "the idle consumer is still listed"
+        );
+        drop(holder);
+        assert_eq!(
+            consumers(&mut conn),
+            held,
+            "the holder's consumer was removed"
+        );
+        // Its entry is still pending, for another handle to claim.
+        let claimer = RedisQueue::<u32>::builder(&url, "q")
+            .visibility_timeout(Duration::ZERO)
+            .open()
+            .unwrap();
+        assert_eq!(claimer.get().unwrap(), Some(2));
     });
 }
 

@@ -4,9 +4,34 @@
 
 use std::ffi::OsStr;
 use std::io::{self, BufRead, BufReader};
-use std::path::Path;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::thread;
+
+/// Runs `program` as [`spawn`] does, on a free loopback port, with its
+/// files in a new directory `<temp dir>/<prefix>-<pid>-<port>`. A port
+/// taken between the look-up and the start makes the server exit; then
+/// another port is tried, five in all. Returns the server, its port and
+/// its directory (the caller removes it).
+pub fn start(
+    program: impl AsRef<OsStr>,
+    prefix: &str,
+    appendonly: bool,
+) -> io::Result<(Child, u16, PathBuf)> {
+    for _ in 0..5 {
+        let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+        let dir = std::env::temp_dir().join(format!("{prefix}-{}-{port}", std::process::id()));
+        std::fs::create_dir_all(&dir)?;
+        if let Some(child) = spawn(program.as_ref(), port, &dir, appendonly)? {
+            return Ok((child, port, dir));
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+    Err(io::Error::other(
+        "redis-server did not start on any of five ports",
+    ))
+}
 
 /// Runs `program` (a `redis-server`) on loopback `port`, with its files in
 /// `dir`, no snapshots, and an append-only file written at every command if

@@ -1,24 +1,30 @@
-//! The cases of `closable_api.rs`, written once for both closable queues:
+//! The cases of `closable_api.rs`, written once for every closable queue:
 //! `ClosableQueue` is whichever step the parent module imports. The cases
 //! where the bound is the point sit inside `bounded_cases!`, which step 7's
-//! driver defines to leave them out.
+//! driver defines to leave them out. The cases whose contract holds only
+//! in one process sit inside `in_process_cases!`, which the driver of
+//! `RedisQueue` (`redis_contract.rs`) defines to leave them out.
 
-use std::error::Error;
 use std::panic;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Barrier, mpsc};
+use std::sync::Barrier;
 use std::thread;
 use std::time::Duration;
 
 use queuelab::{Closed, GetTimeoutError, TaskDoneError, TryGetError};
 
 use super::*;
-use crate::common::{spawn_until_blocked, within_deadline};
-use crate::panic_message;
+use crate::common::{panic_message, spawn_until_blocked};
 
 bounded_cases! {
 use queuelab::{PutTimeoutError, Queue, TryPutError};
-use crate::assert_zero_capacity_panic;
+use crate::common::assert_zero_capacity_panic;
+}
+
+in_process_cases! {
+use std::error::Error;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, mpsc};
+use crate::common::within_deadline;
 }
 
 /// A time limit that never runs out while a test is running, so a timed
@@ -305,6 +311,10 @@ fn task_done_called_too_often_is_an_error_and_changes_nothing() {
     q.join();
 }
 
+// RedisQueue's `task_done` acks the oldest item its handle took, also one
+// that an iterator of the handle holds: the misuse is not refused there
+// (and RedisQueue has no `close_on_drop` guard).
+in_process_cases! {
 /// The habit of a `get` loop, carried into a `for` loop: the iterator marks
 /// each item itself, so an extra `task_done` is refused instead of spending
 /// the mark of an item still being processed (which let `join` return
@@ -358,6 +368,7 @@ fn join_waits_for_every_item_even_when_consumers_misuse_task_done() {
     assert_eq!(processed_at_join, ITEMS, "join returned early");
     assert_eq!(refused, ITEMS);
 }
+}
 
 #[test]
 fn join_returns_at_once_when_nothing_is_unfinished() {
@@ -372,8 +383,8 @@ fn join_returns_at_once_when_nothing_is_unfinished() {
 #[test]
 fn join_blocks_until_the_last_task_is_done() {
     let q = unbounded();
-    q.put("a").unwrap();
-    q.put("b").unwrap();
+    q.put('a').unwrap();
+    q.put('b').unwrap();
     q.get().unwrap();
     q.get().unwrap();
     thread::scope(|s| {
@@ -757,6 +768,8 @@ fn a_consumer_that_panics_in_its_loop_still_marks_its_item_done() {
     q.join(); // does not hang
 }
 
+// `catch_unwind` needs the queue to be `RefUnwindSafe`; RedisQueue is not.
+in_process_cases! {
 #[test]
 fn a_panic_caught_in_the_same_thread_leaves_the_queue_usable() {
     let q = unbounded();
@@ -775,6 +788,7 @@ fn a_panic_caught_in_the_same_thread_leaves_the_queue_usable() {
     assert_eq!(q.get(), Some(2));
     q.task_done().unwrap();
     q.join();
+}
 }
 
 // ---------------------------------------------------------------------------
@@ -811,6 +825,10 @@ fn every_error_that_holds_an_item_hands_it_back() {
 }
 }
 
+// Items that are not `Serialize` (RedisQueue's items cross the wire as
+// JSON), and the in-process queues' `Debug` (a snapshot taken under their
+// lock; RedisQueue's shows its name and consumer).
+in_process_cases! {
 /// An item type that implements neither `Debug` nor `PartialEq`.
 struct Opaque;
 
@@ -889,7 +907,10 @@ fn debug_formatting_does_not_hold_the_lock_while_writing() {
         )
     );
 }
+}
 
+// RedisQueue has no `close_on_drop` guard.
+in_process_cases! {
 /// A producer that panics before `close` leaves its consumers waiting for
 /// ever, and `thread::scope` with them. With a `close_on_drop` guard the
 /// panic closes the queue: the consumers drain and end, and the panic
@@ -945,7 +966,10 @@ fn a_close_on_drop_guard_closes_on_an_early_return() {
     assert!(q.is_closed());
     assert_eq!(q.iter().collect::<Vec<_>>(), [1]);
 }
+}
 
+// Items that are not `Serialize`: `Opaque` again.
+in_process_cases! {
 #[test]
 fn a_panic_from_unwrap_names_the_error() {
     let q = unbounded();
@@ -970,4 +994,5 @@ fn errors_convert_into_box_dyn_error_with_question_mark() {
     let err = put_one(&q).unwrap_err();
     assert_eq!(err.to_string(), "queue is closed");
     assert!(err.source().is_none());
+}
 }

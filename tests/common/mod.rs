@@ -3,6 +3,7 @@
 //! Not every test file uses every helper, hence the `allow(dead_code)`.
 #![allow(dead_code)]
 
+use std::any::Any;
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::mpsc;
 use std::thread::{self, Scope, ScopedJoinHandle};
@@ -192,4 +193,29 @@ pub fn assert_accounted(report: &queuelab::PipelineReport) {
     assert_eq!(report.items_out + report.undelivered, last_out, "{report}");
     let failed: u64 = report.stages.iter().map(|s| s.failed).sum();
     assert_eq!(report.failures.len() as u64, failed, "{report}");
+}
+
+/// The text of a panic payload (`panic!` gives a `&str` or a `String`).
+pub fn panic_message(payload: &(dyn Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        s.to_string()
+    } else {
+        payload
+            .downcast_ref::<String>()
+            .cloned()
+            .unwrap_or_default()
+    }
+}
+
+/// Checks that making a queue of capacity 0 panicked, with a message that
+/// says what is wrong and why 0 is refused.
+pub fn assert_zero_capacity_panic<Q>(made: std::thread::Result<Q>) {
+    let Err(payload) = made else {
+        panic!("a queue of capacity 0 was made");
+    };
+    let message = panic_message(&*payload);
+    assert!(message.contains("capacity must be at least 1"), "{message}");
+    // It says why 0 is refused: the two meanings other libraries give it.
+    assert!(message.contains("unbounded"), "{message}");
+    assert!(message.contains("rendezvous"), "{message}");
 }
