@@ -41,7 +41,11 @@
 //!   acked**, not "one item of the queue": each handle remembers the entry
 //!   ids its gets returned, in order. The in-process queue only counts; a
 //!   broker must name the entry it acks. Threads sharing one handle share
-//!   that list, as they share the count in the in-process queue.
+//!   that list, as they share the count in the in-process queue; so one
+//!   thread's `task_done` may ack the item another thread is still working
+//!   on, and if the process dies then, that item is acked and never
+//!   finished. A worker that must survive a crash opens a handle of its
+//!   own.
 //! - **Closing is a key** (`SET ... NX`) that every process sees; a `get`
 //!   blocked in `XREADGROUP` notices it within one slice (50 ms).
 //! - **"Closed and drained"** means: closed, nothing left undelivered,
@@ -542,9 +546,10 @@ impl Keys {
 }
 
 /// One handle on a FIFO queue that lives in Redis: a consumer of the
-/// queue's consumer group. Open one per process (threads share it by
-/// reference or `Arc`); see [the module](self) for how the contract
-/// changes in a broker.
+/// queue's consumer group. Threads may share it by reference or `Arc`, or
+/// open one each: only a handle of its own keeps a worker's `task_done`
+/// from acking another worker's item (see [the module](self) for that and
+/// the other ways the contract changes in a broker).
 ///
 /// Items come out in the order they were put, except an item claimed
 /// after the visibility timeout: it comes out when it is claimed. Items a
