@@ -326,6 +326,32 @@ fn a_panicking_drop_while_a_panicking_sink_unwinds_does_not_abort_the_process() 
 }
 
 #[test]
+fn a_panicking_describe_does_not_drop_its_item_while_unwinding() {
+    // Item 0's description panics, and so does its drop (a `MustConsume`
+    // that nobody consumed). Dropped while the panic unwinds, it would
+    // abort the process; it must be dropped after, its panic caught and
+    // counted. Item 0 is the first, so nothing else is in flight.
+    let err = within_deadline(|| {
+        Pipeline::new((0..ITEMS).map(MustConsume))
+            .describe(|item: &MustConsume| {
+                if item.0 == 0 {
+                    panic!("cannot describe item 0");
+                }
+                format!("item {}", item.0)
+            })
+            .stage("eat", 1, MustConsume::consume)
+            .run_collect()
+            .unwrap_err()
+    });
+    assert_eq!(err.stage_name(), "source");
+    assert!(err.to_string().contains("cannot describe item 0"), "{err}");
+    let report = err.report();
+    assert_eq!(report.drop_panics, 1, "{report}");
+    assert_eq!(report.items_in, 0, "{report}");
+    assert_accounted(report);
+}
+
+#[test]
 fn run_collect_catches_panicking_drops_of_the_items_it_collected_before_a_failure() {
     // On failure, `run_collect` drops what it collected. With an output
     // queue of capacity 1, the stage could put item 2 only after the sink

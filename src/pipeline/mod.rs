@@ -87,8 +87,18 @@
 //! `processed + failed + never_reached == items_in`.
 //!
 //! A panic in the sink stops the run the same way, then carries on in the
-//! caller once every thread is joined. A panic in the source iterator is
-//! reported as a failure of a stage named `"source"`.
+//! caller once every thread is joined. A panic in the source iterator, or
+//! in [`describe`](Pipeline::describe), is reported as a failure of a stage
+//! named `"source"` (the item `describe` was looking at is dropped after
+//! the panic, not during it).
+//!
+//! One panic cannot be caught: a stage function that takes its item by
+//! value owns it, so when the function panics, the item is dropped while
+//! the panic unwinds through it, and if that `Drop` panics too, Rust aborts
+//! the process. Items whose `Drop` may panic belong in
+//! [`try_stage_ref`](Pipeline::try_stage_ref) stages, which only borrow the
+//! item: it is dropped after the function has returned, and a panic in its
+//! `Drop` is caught and counted in [`PipelineReport::drop_panics`].
 //!
 //! # Stopping on request, and watching
 //!

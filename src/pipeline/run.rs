@@ -717,7 +717,10 @@ pub(crate) fn stage_worker<T, U>(
 // ANCHOR: feed
 /// The source thread: pulls items from the source into queue 0, each with
 /// its position (and description), then closes it. A panic inside the
-/// source iterator (or `describe`) fails the run as stage "source".
+/// source iterator (or `describe`) fails the run as stage "source". The
+/// item lives outside the `catch_unwind` around `describe`, so a panic
+/// there does not drop it while unwinding (a panicking `Drop` then would
+/// abort the process); it is dropped afterwards, with `discard`.
 pub(crate) fn feed<T>(
     run: &RunState<'_>,
     source: &mut (dyn Iterator<Item = T> + Send + '_),
@@ -729,19 +732,28 @@ pub(crate) fn feed<T>(
     let _closer = first.close_on_drop();
     let mut index = 0;
     while run.admit(index) {
-        let next = panic::catch_unwind(AssertUnwindSafe(|| {
-            let item = source.next()?;
-            let desc = describe.map(|describe| describe(&item).into_boxed_str());
-            Some((item, desc))
-        }));
-        let (item, desc) = match next {
-            Ok(Some(next)) => next,
+        let fail = |payload: Box<dyn Any + Send>| {
+            run.fail(
+                None,
+                StageFailure::Panic(panic_message(&*payload).to_string()),
+            );
+        };
+        let item = match panic::catch_unwind(AssertUnwindSafe(|| source.next())) {
+            Ok(Some(item)) => item,
             Ok(None) => break,
             Err(payload) => {
-                run.fail(
-                    None,
-                    StageFailure::Panic(panic_message(&*payload).to_string()),
-                );
+                fail(payload);
+                break;
+            }
+        };
+        let desc = match describe.map(|describe| {
+            panic::catch_unwind(AssertUnwindSafe(|| describe(&item).into_boxed_str()))
+        }) {
+            None => None,
+            Some(Ok(desc)) => Some(desc),
+            Some(Err(payload)) => {
+                fail(payload);
+                run.discard(item);
                 break;
             }
         };
