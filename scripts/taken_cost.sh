@@ -15,20 +15,26 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+usage() {
+    echo "usage: bash scripts/taken_cost.sh [--rounds R] [--items N] [--out FILE]" >&2
+    [ -z "${1:-}" ] || echo "taken_cost.sh: $1" >&2
+    exit 2
+}
 rounds=21 items=1000000 out=book/src/results/taken_cost.md
 while [ $# -gt 0 ]; do
     case $1 in
-        --rounds) rounds=$2; shift ;;
-        --items) items=$2; shift ;;
-        --out) out=$2; shift ;;
-        *) echo "usage: bash scripts/taken_cost.sh [--rounds R] [--items N] [--out FILE]" >&2; exit 2 ;;
+        --rounds | --items | --out) [ $# -ge 2 ] || usage "$1 needs a value" ;;
+        *) usage "unknown argument: $1" ;;
     esac
-    shift
+    case $1 in
+        --rounds) rounds=$2 ;;
+        --items) items=$2 ;;
+        --out) out=$2 ;;
+    esac
+    shift 2
 done
-[[ $rounds =~ ^[1-9][0-9]*$ && $items =~ ^[1-9][0-9]*$ ]] || {
-    echo "taken_cost.sh: --rounds and --items take whole numbers above 0" >&2
-    exit 2
-}
+[[ $rounds =~ ^[1-9][0-9]*$ && $items =~ ^[1-9][0-9]*$ ]] ||
+    usage "--rounds and --items take whole numbers above 0"
 
 # The bench binary that `cargo bench --no-run` builds, for the crate in $1.
 bench_binary() {
